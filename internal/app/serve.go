@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// serve runs the HTTP server until ctx is cancelled (SIGINT/SIGTERM), then
+// stops accepting connections and lets in-flight requests finish within
+// SHUTDOWN_TIMEOUT_SECONDS. Its first line on stdout is
+// "gqlauth listening on http://ADDR", which tests use to find a port-0 server.
+func serve(ctx context.Context, e env, args []string) error {
+	if err := parse(flags(e, "serve", "[serve]"), e, args); err != nil {
+		return err
+	}
+	d, err := load(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	cfg := d.cfg
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           d.handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      45 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go d.janitor(janitorCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	addr := displayAddr(ln.Addr().(*net.TCPAddr))
+	fmt.Fprintf(e.stdout, "gqlauth listening on http://%s\n", addr)
+	d.log.Info("listening", slog.String("addr", addr), slog.String("database", d.db.Dialect))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	d.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// janitor deletes expired rate-limit counters once a minute.
+func (d *deps) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if d.sweep == nil {
+				continue
+			}
+			if _, err := d.sweep(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("sweeping rate-limit counters", slog.String("error", err.Error()))
+			}
+		}
+	}
+}
+
+// displayAddr is a dialable form of the listening address: an unspecified
+// host (all interfaces) is shown as localhost.
+func displayAddr(a *net.TCPAddr) string {
+	if a.IP == nil || a.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
+	}
+	return a.String()
+}

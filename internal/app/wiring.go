@@ -1,0 +1,139 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"gqlauth/graph"
+	"gqlauth/internal/auth"
+	"gqlauth/internal/config"
+	"gqlauth/internal/database"
+	"gqlauth/internal/ratelimit"
+	"gqlauth/internal/rest"
+)
+
+// deps are the long-lived parts every command builds from the configuration.
+type deps struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	db      *database.DB
+	svc     *auth.Service
+	limiter auth.Limiter
+	sweep   func(context.Context) (int, error)
+	close   []func()
+}
+
+func (d *deps) Close() {
+	for i := len(d.close) - 1; i >= 0; i-- {
+		d.close[i]()
+	}
+}
+
+// load reads the configuration, opens and migrates the database and builds
+// the auth service.
+func load(ctx context.Context, e env) (*deps, error) {
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
+	d := &deps{cfg: cfg, log: log}
+	if cfg.SecretGenerated {
+		if err := cfg.EnsureSecret(); err != nil {
+			return nil, err
+		}
+		log.Warn("SECRET_KEY is not set: using a generated development secret; set SECRET_KEY in production",
+			slog.String("file", cfg.SecretFile()))
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Pool{MaxOpen: cfg.DBMaxOpen, MaxIdle: cfg.DBMaxIdle})
+	if err != nil {
+		return nil, err
+	}
+	d.db = db
+	d.close = append(d.close, func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	tokens, err := auth.NewTokens(cfg.SecretKey, cfg.Algorithm, cfg.Issuer, time.Now)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	hasher, err := auth.NewHasher(auth.Argon2Params, cfg.HashConcurrency, cfg.HashQueueSize, cfg.HashQueueWait)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.openLimiter(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.svc = auth.New(auth.Options{
+		Client:  db.Client,
+		Tokens:  tokens,
+		Hasher:  hasher,
+		Limiter: d.limiter,
+		Limits: auth.Limits{
+			LoginIP:       auth.Rule{Limit: cfg.LoginIPLimit, Window: cfg.LoginIPWindow},
+			LoginFailures: auth.Rule{Limit: cfg.LoginFailureLimit, Window: cfg.LoginFailureWindow},
+			Lockout:       auth.Rule{Limit: cfg.LoginLockoutThreshold, Window: cfg.LoginLockoutWindow},
+			RegisterIP:    auth.Rule{Limit: cfg.RegisterIPLimit, Window: cfg.RegisterIPWindow},
+			RefreshIP:     auth.Rule{Limit: cfg.RefreshIPLimit, Window: cfg.RefreshIPWindow},
+			PasswordCheck: auth.Rule{Limit: cfg.LoginFailureLimit, Window: cfg.LoginFailureWindow},
+		},
+		AccessTTL:     cfg.AccessTTL,
+		RefreshTTL:    cfg.RefreshTTL,
+		ReuseInterval: cfg.ReuseInterval,
+		SessionMaxAge: cfg.SessionMaxAge,
+		Unavailable:   database.IsUnavailable,
+		Logger:        log,
+	})
+	return d, nil
+}
+
+func (d *deps) openLimiter(_ context.Context) error {
+	store := ratelimit.NewStore(d.db.Client, nil)
+	d.limiter, d.sweep = store, store.Sweep
+	return nil
+}
+
+// handler builds the whole HTTP surface.
+func (d *deps) handler() http.Handler {
+	cfg := d.cfg
+	gql := graph.NewHandler(d.svc, graph.Options{
+		Introspection: cfg.Introspection,
+		MaxDepth:      cfg.GraphQLMaxDepth,
+		MaxComplexity: cfg.GraphQLMaxComplexity,
+		MaxTokens:     cfg.GraphQLMaxTokens,
+		MaxAuthFields: cfg.GraphQLMaxAuthFields,
+		Logger:        d.log,
+	})
+	return rest.New(rest.Options{
+		Auth:           d.svc,
+		GraphQL:        gql,
+		Ready:          d.db.Ping,
+		Playground:     cfg.Playground,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequestTimeout: 30 * time.Second,
+		TrustedProxies: cfg.TrustedProxies,
+		CORSOrigins:    cfg.CORSOrigins,
+		Logger:         d.log,
+	})
+}
+
+func migrate(ctx context.Context, e env, args []string) error {
+	if err := parse(flags(e, "migrate", "migrate"), e, args); err != nil {
+		return err
+	}
+	d, err := load(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintln(e.stdout, "database schema is up to date")
+	return nil
+}

@@ -1,0 +1,119 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Argon2Params are OWASP's minimum for argon2id (m=19 MiB, t=2, p=1).
+var Argon2Params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// bcryptMaxBytes is where bcrypt silently truncates its input.
+const bcryptMaxBytes = 72
+
+// ErrHashBusy is returned when the hash queue stays full for too long.
+var ErrHashBusy = errors.New("password hashing capacity exhausted")
+
+// Hasher hashes and verifies passwords behind a bounded queue: at most
+// `workers` hashes run at once (each argon2id holds 19 MiB), at most `queue`
+// callers wait, and none waits longer than `wait`. Past that callers get
+// ErrHashBusy instead of piling up memory and latency.
+type Hasher struct {
+	params  *argon2id.Params
+	slots   chan struct{}
+	waiting chan struct{}
+	wait    time.Duration
+	dummy   string
+}
+
+// NewHasher returns a Hasher; see the type's comment for the bounds.
+func NewHasher(params *argon2id.Params, workers, queue int, wait time.Duration) (*Hasher, error) {
+	if workers < 1 {
+		workers = 1
+	}
+	h := &Hasher{
+		params:  params,
+		slots:   make(chan struct{}, workers),
+		waiting: make(chan struct{}, workers+queue),
+		wait:    wait,
+	}
+	// A real hash of a random-enough string, verified for unknown emails so
+	// that they cost the same as a wrong password.
+	dummy, err := argon2id.CreateHash("gqlauth-dummy-password-for-timing", params)
+	if err != nil {
+		return nil, err
+	}
+	h.dummy = dummy
+	return h, nil
+}
+
+// QueueDepth reports how many hash requests are running or waiting.
+func (h *Hasher) QueueDepth() int { return len(h.waiting) }
+
+func (h *Hasher) acquire(ctx context.Context) (func(), error) {
+	select {
+	case h.waiting <- struct{}{}:
+	default:
+		return nil, ErrHashBusy
+	}
+	timer := time.NewTimer(h.wait)
+	defer timer.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return func() { <-h.slots; <-h.waiting }, nil
+	case <-timer.C:
+		<-h.waiting
+		return nil, ErrHashBusy
+	case <-ctx.Done():
+		<-h.waiting
+		return nil, ctx.Err()
+	}
+}
+
+// Hash returns the argon2id PHC string of password.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return argon2id.CreateHash(password, h.params)
+}
+
+// Verify reports whether password matches encoded (argon2id, or a legacy
+// bcrypt hash) and whether the hash should be replaced by a current argon2id
+// one. An empty encoded hash verifies against a dummy, taking the same time.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	switch {
+	case encoded == "":
+		_, _ = argon2id.ComparePasswordAndHash(password, h.dummy)
+		return false, false, nil
+	case strings.HasPrefix(encoded, "$2a$"), strings.HasPrefix(encoded, "$2b$"), strings.HasPrefix(encoded, "$2y$"):
+		// bcrypt ignores bytes past 72; such a password could match a hash of
+		// a different one, so it never verifies.
+		if len(password) > bcryptMaxBytes {
+			_, _ = argon2id.ComparePasswordAndHash(password, h.dummy)
+			return false, false, nil
+		}
+		return bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil, true, nil
+	case strings.HasPrefix(encoded, "$argon2id$"):
+		match, params, err := argon2id.CheckHash(password, encoded)
+		if err != nil {
+			return false, false, err
+		}
+		weaker := params.Memory < h.params.Memory || params.Iterations < h.params.Iterations
+		return match, match && weaker, nil
+	default:
+		return false, false, errors.New("unknown password hash format")
+	}
+}

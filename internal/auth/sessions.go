@@ -1,0 +1,308 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"gqlauth/ent"
+	"gqlauth/ent/predicate"
+	"gqlauth/ent/session"
+	"gqlauth/ent/user"
+)
+
+// maxUserAgent bounds what is stored of a client's User-Agent.
+const maxUserAgent = 512
+
+// openSession starts a session for u and returns its first token pair.
+func (s *Service) openSession(ctx context.Context, u *ent.User) (*TokenPair, error) {
+	sid, err := s.newID()
+	if err != nil {
+		return nil, Internal(err)
+	}
+	jti, err := s.newID()
+	if err != nil {
+		return nil, Internal(err)
+	}
+	now := s.now()
+	c := ClientFrom(ctx)
+	create := s.db.Session.Create().
+		SetID(sid).SetUserID(u.ID).
+		SetCreatedAt(now).SetLastUsedAt(now).
+		SetExpiresAt(now.Add(s.refreshTTL)).
+		SetAbsoluteExpiresAt(now.Add(s.sessionMaxAge)).
+		SetRefreshJti(jti).SetRefreshIssuedAt(now)
+	if c.IP != "" {
+		create.SetIP(c.IP)
+	}
+	if ua := truncate(c.UserAgent, maxUserAgent); ua != "" {
+		create.SetUserAgent(ua)
+	}
+	if _, err := create.Save(ctx); err != nil {
+		return nil, s.storeErr(err)
+	}
+	return s.pair(u, sid, jti, now, now.Add(s.refreshTTL))
+}
+
+// pair signs a fresh access token and the refresh token with the given
+// jti and times for session sid.
+func (s *Service) pair(u *ent.User, sid, refreshJTI string, refreshIat, refreshExp time.Time) (*TokenPair, error) {
+	now := s.now()
+	accessJTI, err := s.newID()
+	if err != nil {
+		return nil, Internal(err)
+	}
+	access, err := s.tokens.Sign(TokenAccess, u.ID, sid, accessJTI, now, now.Add(s.accessTTL))
+	if err != nil {
+		return nil, Internal(err)
+	}
+	refresh, err := s.tokens.Sign(TokenRefresh, u.ID, sid, refreshJTI, refreshIat, refreshExp)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return &TokenPair{
+		AccessToken: access, RefreshToken: refresh, TokenType: "bearer",
+		ExpiresIn: int(s.accessTTL / time.Second), User: userOf(u),
+	}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair, rotating it. The
+// rotation is one conditional UPDATE, so exactly one of several concurrent
+// uses of a token wins, across instances. Presenting the token rotated just
+// before, within the reuse interval, returns the session's current refresh
+// token again (two tabs refreshing at once); any other presentation of a
+// rotated token is reuse and revokes the session.
+// Errors: UNAUTHORIZED, FORBIDDEN (inactive user), RATE_LIMIT_EXCEEDED.
+func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
+	if raw == "" {
+		p := Problems{}
+		p.Add("refresh_token", msgRequired)
+		return nil, p.Err()
+	}
+	if err := s.hit(ctx, s.limits.RefreshIP, "refresh-ip:"+ClientFrom(ctx).IP); err != nil {
+		return nil, err
+	}
+	claims, err := s.tokens.Parse(raw, TokenRefresh)
+	if err != nil {
+		return nil, err
+	}
+	uid, _ := claims.UserID()
+	u, err := s.db.User.Get(ctx, uid)
+	if ent.IsNotFound(err) {
+		return nil, unauthorized(MsgInvalidCredentials)
+	}
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	if !u.IsActive {
+		return nil, Errorf(CodeForbidden, MsgInactiveUser)
+	}
+
+	now := s.now()
+	newJTI, err := s.newID()
+	if err != nil {
+		return nil, Internal(err)
+	}
+	c := ClientFrom(ctx)
+	upd := s.db.Session.Update().
+		Where(
+			session.ID(claims.SessionID), session.UserID(uid),
+			session.RefreshJti(claims.ID), session.RevokedAtIsNil(),
+			session.ExpiresAtGT(now), session.AbsoluteExpiresAtGT(now),
+		).
+		SetPreviousRefreshJti(claims.ID).SetRotatedAt(now).
+		SetRefreshJti(newJTI).SetRefreshIssuedAt(now).
+		SetExpiresAt(now.Add(s.refreshTTL)).SetLastUsedAt(now)
+	if c.IP != "" {
+		upd.SetIP(c.IP)
+	}
+	if ua := truncate(c.UserAgent, maxUserAgent); ua != "" {
+		upd.SetUserAgent(ua)
+	}
+	n, err := upd.Save(ctx)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	if n == 1 {
+		return s.pair(u, claims.SessionID, newJTI, now, now.Add(s.refreshTTL))
+	}
+	return s.refreshLost(ctx, u, claims, now)
+}
+
+// refreshLost decides what a refresh token that did not rotate means.
+func (s *Service) refreshLost(ctx context.Context, u *ent.User, claims *Claims, now time.Time) (*TokenPair, error) {
+	sess, err := s.db.Session.Query().Where(session.ID(claims.SessionID), session.UserID(u.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, unauthorized(MsgInvalidCredentials)
+	}
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	switch {
+	case sess.RevokedAt != nil:
+		return nil, unauthorized(MsgInvalidCredentials)
+	case !now.Before(sess.AbsoluteExpiresAt) || !now.Before(sess.ExpiresAt):
+		return nil, unauthorized("Session expired")
+	case sess.RefreshJti == claims.ID:
+		// Rotated by nobody, yet the update missed: a concurrent change
+		// (e.g. revocation) won. Treat as invalid rather than reuse.
+		return nil, unauthorized(MsgInvalidCredentials)
+	case s.reuseInterval > 0 && sess.PreviousRefreshJti != nil && *sess.PreviousRefreshJti == claims.ID &&
+		sess.RotatedAt != nil && now.Sub(*sess.RotatedAt) <= s.reuseInterval:
+		return s.pair(u, sess.ID, sess.RefreshJti, sess.RefreshIssuedAt.UTC(), sess.ExpiresAt.UTC())
+	}
+	// Reuse of a rotated token: somebody holds a copy. Revoke the session
+	// so that neither the thief nor the victim keeps it.
+	if _, err := s.db.Session.Update().
+		Where(session.ID(sess.ID), session.RevokedAtIsNil()).
+		SetRevokedAt(now).Save(ctx); err != nil {
+		return nil, s.storeErr(err)
+	}
+	s.metrics.RefreshReuse()
+	s.event(ctx, "refresh_reuse_detected", slog.Int("user_id", u.ID), slog.String("ip", ClientFrom(ctx).IP))
+	s.event(ctx, "session_revoked", slog.Int("user_id", u.ID), slog.String("reason", "refresh_reuse"))
+	return nil, unauthorized("Refresh token reuse detected; session revoked")
+}
+
+// Authenticate verifies an access token and returns its principal: the
+// token must verify, its session be active and its user exist and be active.
+// Errors: UNAUTHORIZED, FORBIDDEN (inactive user), SERVICE_UNAVAILABLE.
+func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, error) {
+	claims, err := s.tokens.Parse(raw, TokenAccess)
+	if err != nil {
+		return nil, err
+	}
+	uid, _ := claims.UserID()
+	now := s.now()
+	// One query: the user, provided the token's session is active.
+	u, err := s.db.User.Query().
+		Where(user.ID(uid), user.HasSessionsWith(activeSession(claims.SessionID, now)...)).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		// Tell an inactive user (403) from a dead session (401).
+		inactive, qerr := s.db.User.Query().Where(user.ID(uid), user.IsActive(false)).Exist(ctx)
+		if qerr != nil {
+			return nil, s.storeErr(qerr)
+		}
+		if inactive {
+			return nil, Errorf(CodeForbidden, MsgInactiveUser)
+		}
+		return nil, unauthorized(MsgInvalidCredentials)
+	}
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	if !u.IsActive {
+		return nil, Errorf(CodeForbidden, MsgInactiveUser)
+	}
+	return &Principal{User: userOf(u), SessionID: claims.SessionID}, nil
+}
+
+func activeSession(sid string, now time.Time) []predicate.Session {
+	return []predicate.Session{session.ID(sid), session.RevokedAtIsNil(), session.AbsoluteExpiresAtGT(now)}
+}
+
+// Principal authenticates the bearer token stored in ctx by WithBearer, at
+// most once per request. Errors: as Authenticate; UNAUTHORIZED without a token.
+func (s *Service) Principal(ctx context.Context) (*Principal, error) {
+	c, _ := ctx.Value(credentialsKey{}).(*credentials)
+	if c == nil || c.token == "" {
+		return nil, unauthorized(MsgInvalidCredentials)
+	}
+	c.once.Do(func() { c.principal, c.err = s.Authenticate(ctx, c.token) })
+	return c.principal, c.err
+}
+
+// Authorize returns the caller's principal if its role allows need.
+// Errors: UNAUTHORIZED, FORBIDDEN.
+func (s *Service) Authorize(ctx context.Context, need Role) (*Principal, error) {
+	p, err := s.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.User.Role.Allows(need) {
+		return nil, Errorf(CodeForbidden, MsgNotEnoughRights)
+	}
+	return p, nil
+}
+
+// Logout revokes the caller's sessions chosen by scope, in one statement.
+// Errors: VALIDATION_ERROR (unknown scope).
+func (s *Service) Logout(ctx context.Context, p *Principal, scope LogoutScope) error {
+	switch scope {
+	case "":
+		scope = ScopeLocal
+	case ScopeLocal, ScopeOthers, ScopeGlobal:
+	default:
+		pr := Problems{}
+		pr.Add("scope", "Must be one of local, others, global")
+		return pr.Err()
+	}
+	n, err := s.revokeWhere(ctx, s.db.Session, p.User.ID, p.SessionID, scope, s.now())
+	if err != nil {
+		return s.storeErr(err)
+	}
+	s.event(ctx, "session_revoked", slog.Int("user_id", p.User.ID), slog.String("scope", string(scope)), slog.Int("count", n))
+	return nil
+}
+
+// revokeWhere revokes the user's active sessions chosen by scope relative to
+// the session sid, returning how many it revoked.
+func (s *Service) revokeWhere(ctx context.Context, sessions *ent.SessionClient, uid int, sid string, scope LogoutScope, now time.Time) (int, error) {
+	where := []predicate.Session{session.UserID(uid), session.RevokedAtIsNil()}
+	switch scope {
+	case ScopeLocal:
+		where = append(where, session.ID(sid))
+	case ScopeOthers:
+		where = append(where, session.IDNEQ(sid))
+	}
+	return sessions.Update().Where(where...).SetRevokedAt(now).Save(ctx)
+}
+
+// Sessions lists the caller's active sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, p *Principal) ([]*Session, error) {
+	now := s.now()
+	rows, err := s.db.Session.Query().
+		Where(session.UserID(p.User.ID), session.RevokedAtIsNil(),
+			session.AbsoluteExpiresAtGT(now), session.ExpiresAtGT(now)).
+		Order(ent.Desc(session.FieldCreatedAt), ent.Desc(session.FieldID)).
+		All(ctx)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	out := make([]*Session, len(rows))
+	for i, r := range rows {
+		out[i] = &Session{
+			ID: r.ID, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, ExpiresAt: r.ExpiresAt,
+			UserAgent: r.UserAgent, IP: r.IP, Current: r.ID == p.SessionID,
+		}
+	}
+	return out, nil
+}
+
+// RevokeSession revokes one of the caller's own sessions by id.
+// Errors: NOT_FOUND (no such active session of the caller).
+func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string) error {
+	n, err := s.db.Session.Update().
+		Where(session.ID(id), session.UserID(p.User.ID), session.RevokedAtIsNil()).
+		SetRevokedAt(s.now()).Save(ctx)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	if n == 0 {
+		return Errorf(CodeNotFound, "Session not found")
+	}
+	s.event(ctx, "session_revoked", slog.Int("user_id", p.User.ID), slog.String("scope", "one"))
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

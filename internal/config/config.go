@@ -1,0 +1,300 @@
+// Package config reads gqlauth's settings from the environment (and an optional
+// .env file) and validates them, naming the variable at fault.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// MinSecretBytes is the shortest SECRET_KEY accepted (the contract's rule).
+const MinSecretBytes = 32
+
+// Config is every setting of the program. Durations are already converted from
+// the units the variables are given in.
+type Config struct {
+	SecretKey       []byte
+	SecretGenerated bool // no SECRET_KEY was given; see EnsureSecret
+	Algorithm       string
+	Issuer          string
+	AccessTTL       time.Duration
+	RefreshTTL      time.Duration
+	ReuseInterval   time.Duration
+	SessionMaxAge   time.Duration
+
+	DatabaseURL  string
+	DBMaxOpen    int
+	DBMaxIdle    int
+	Port         int
+	Host         string
+	CORSOrigins  []string
+	MaxBodyBytes int64
+
+	Playground    bool
+	Introspection bool
+	Docs          bool
+
+	GraphQLMaxDepth      int
+	GraphQLMaxComplexity int
+	GraphQLMaxTokens     int
+	GraphQLMaxAuthFields int
+
+	RedisURL              string
+	LoginIPLimit          int
+	LoginIPWindow         time.Duration
+	LoginFailureLimit     int
+	LoginFailureWindow    time.Duration
+	LoginLockoutThreshold int
+	LoginLockoutWindow    time.Duration
+	RegisterIPLimit       int
+	RegisterIPWindow      time.Duration
+	RefreshIPLimit        int
+	RefreshIPWindow       time.Duration
+	TrustedProxies        []netip.Prefix
+
+	HashConcurrency int
+	HashQueueSize   int
+	HashQueueWait   time.Duration
+
+	LogFormat string
+	LogLevel  string
+
+	ShutdownTimeout time.Duration
+}
+
+// Load reads the configuration. Variables come from getenv first, then from
+// a .env file in the working directory when one exists. A value that is
+// present but invalid is an error naming the variable.
+func Load(getenv func(string) string) (*Config, error) {
+	dotenv, err := readDotEnv(".env")
+	if err != nil {
+		return nil, err
+	}
+	r := reader{get: func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return dotenv[name]
+	}}
+
+	c := &Config{
+		Algorithm:             r.oneOf("ALGORITHM", "HS256", "HS256", "HS384", "HS512"),
+		Issuer:                r.str("JWT_ISSUER", "gqlauth"),
+		AccessTTL:             r.positive("ACCESS_TOKEN_EXPIRE_MINUTES", 30, time.Minute),
+		RefreshTTL:            r.positive("REFRESH_TOKEN_EXPIRE_DAYS", 7, 24*time.Hour),
+		ReuseInterval:         r.nonNegative("REFRESH_REUSE_INTERVAL", 10, time.Second),
+		SessionMaxAge:         r.positive("SESSION_MAX_DAYS", 30, 24*time.Hour),
+		DatabaseURL:           r.str("DATABASE_URL", "sqlite://gqlauth.db"),
+		DBMaxOpen:             r.count("DB_MAX_OPEN_CONNS", 16),
+		DBMaxIdle:             r.count("DB_MAX_IDLE_CONNS", 16),
+		Port:                  r.port("PORT", 8080),
+		Host:                  r.str("HOST", ""),
+		CORSOrigins:           r.list("CORS_ORIGINS"),
+		MaxBodyBytes:          int64(r.count("MAX_BODY_BYTES", 64<<10)),
+		Playground:            r.boolean("PLAYGROUND_ENABLED", true),
+		Introspection:         r.boolean("INTROSPECTION_ENABLED", true),
+		Docs:                  r.boolean("DOCS_ENABLED", true),
+		GraphQLMaxDepth:       r.count("GRAPHQL_MAX_DEPTH", 10),
+		GraphQLMaxComplexity:  r.count("GRAPHQL_MAX_COMPLEXITY", 300),
+		GraphQLMaxTokens:      r.count("GRAPHQL_MAX_TOKENS", 2000),
+		GraphQLMaxAuthFields:  r.count("GRAPHQL_MAX_AUTH_FIELDS", 5),
+		RedisURL:              r.str("REDIS_URL", ""),
+		LoginIPLimit:          r.count("LOGIN_IP_LIMIT", 100),
+		LoginIPWindow:         r.positive("LOGIN_IP_WINDOW_SECONDS", 60, time.Second),
+		LoginFailureLimit:     r.count("LOGIN_FAILURE_LIMIT", 5),
+		LoginFailureWindow:    r.positive("LOGIN_FAILURE_WINDOW_SECONDS", 900, time.Second),
+		LoginLockoutThreshold: r.count("LOGIN_LOCKOUT_THRESHOLD", 100),
+		LoginLockoutWindow:    r.positive("LOGIN_LOCKOUT_HOURS", 24, time.Hour),
+		RegisterIPLimit:       r.count("REGISTER_IP_LIMIT", 100),
+		RegisterIPWindow:      r.positive("REGISTER_IP_WINDOW_SECONDS", 60, time.Second),
+		RefreshIPLimit:        r.count("REFRESH_IP_LIMIT", 600),
+		RefreshIPWindow:       r.positive("REFRESH_IP_WINDOW_SECONDS", 60, time.Second),
+		TrustedProxies:        r.prefixes("TRUSTED_PROXIES"),
+		HashConcurrency:       r.count("HASH_CONCURRENCY", runtime.NumCPU()),
+		HashQueueSize:         r.count("HASH_QUEUE_SIZE", 4*runtime.NumCPU()),
+		HashQueueWait:         r.positive("HASH_QUEUE_WAIT_MS", 2000, time.Millisecond),
+		LogFormat:             r.oneOf("LOG_FORMAT", "text", "text", "json"),
+		LogLevel:              r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		ShutdownTimeout:       r.positive("SHUTDOWN_TIMEOUT_SECONDS", 15, time.Second),
+	}
+	if s := r.get("SECRET_KEY"); s != "" {
+		if len(s) < MinSecretBytes {
+			r.fail("SECRET_KEY", fmt.Sprintf("must be at least %d bytes long, got %d", MinSecretBytes, len(s)))
+		}
+		c.SecretKey = []byte(s)
+	} else {
+		c.SecretGenerated = true
+	}
+	if c.HashConcurrency < 1 {
+		r.fail("HASH_CONCURRENCY", "must be at least 1")
+	}
+	if c.MaxBodyBytes < 1024 {
+		r.fail("MAX_BODY_BYTES", "must be at least 1024")
+	}
+	if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+		r.fail("DATABASE_URL", err.Error())
+	}
+	if c.SecretGenerated && !c.IsSQLite() {
+		r.fail("SECRET_KEY", "is required with a PostgreSQL DATABASE_URL, so every instance signs with the same key")
+	}
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
+	}
+	return c, nil
+}
+
+// IsSQLite reports whether DATABASE_URL names an SQLite file.
+func (c *Config) IsSQLite() bool {
+	driver, _, _ := ParseDatabaseURL(c.DatabaseURL)
+	return driver == "sqlite3"
+}
+
+// ParseDatabaseURL maps DATABASE_URL to a database/sql driver name and DSN:
+// sqlite://relative.db, sqlite:///absolute/path.db, or postgres://… (also
+// postgresql://…).
+func ParseDatabaseURL(url string) (driver, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		path := strings.TrimPrefix(url, "sqlite://")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" {
+			return "", "", errors.New("sqlite URL has no file path")
+		}
+		return "sqlite3", path, nil
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return "pgx", url, nil
+	default:
+		return "", "", errors.New("must start with sqlite:// or postgres://")
+	}
+}
+
+func readDotEnv(path string) (map[string]string, error) {
+	m, err := godotenv.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// reader parses variables and collects every problem, so one start reports
+// all bad variables at once.
+type reader struct {
+	get  func(string) string
+	errs []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("invalid %s: %s", name, msg))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name, def)
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	r.fail(name, fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", ")))
+	return def
+}
+
+func (r *reader) integer(name string, def int, min int) int {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("%q is not a whole number", v))
+		return def
+	}
+	if n < min {
+		r.fail(name, fmt.Sprintf("must be at least %d, got %d", min, n))
+		return def
+	}
+	return n
+}
+
+func (r *reader) count(name string, def int) int { return r.integer(name, def, 0) }
+
+func (r *reader) positive(name string, def int, unit time.Duration) time.Duration {
+	return time.Duration(r.integer(name, def, 1)) * unit
+}
+
+func (r *reader) nonNegative(name string, def int, unit time.Duration) time.Duration {
+	return time.Duration(r.integer(name, def, 0)) * unit
+}
+
+func (r *reader) port(name string, def int) int {
+	p := r.integer(name, def, 0)
+	if p > 65535 {
+		r.fail(name, fmt.Sprintf("must be at most 65535, got %d", p))
+		return def
+	}
+	return p
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("%q is not true or false", v))
+		return def
+	}
+	return b
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, part := range strings.Split(r.get(name), ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range r.list(name) {
+		if !strings.Contains(s, "/") {
+			addr, err := netip.ParseAddr(s)
+			if err != nil {
+				r.fail(name, fmt.Sprintf("%q is not an IP address or CIDR", s))
+				continue
+			}
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			r.fail(name, fmt.Sprintf("%q is not an IP address or CIDR", s))
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}

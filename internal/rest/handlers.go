@@ -1,0 +1,231 @@
+package rest
+
+import (
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"gqlauth/internal/auth"
+)
+
+// userResponse is the REST shim's user object.
+type userResponse struct {
+	ID        int       `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	IsActive  bool      `json:"is_active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func userJSON(u *auth.User) userResponse {
+	return userResponse{
+		ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), IsActive: u.IsActive,
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}
+}
+
+// tokenResponse is the body of register, login and refresh.
+type tokenResponse struct {
+	AccessToken  string       `json:"access_token"`
+	RefreshToken string       `json:"refresh_token"`
+	TokenType    string       `json:"token_type"`
+	ExpiresIn    int          `json:"expires_in"`
+	User         userResponse `json:"user"`
+}
+
+type successResponse struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+}
+
+// writeTokens writes a token pair; token responses are never cached.
+func writeTokens(w http.ResponseWriter, status int, p *auth.TokenPair) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, status, tokenResponse{
+		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: p.TokenType,
+		ExpiresIn: p.ExpiresIn, User: userJSON(p.User),
+	})
+}
+
+func handleRegister(svc *auth.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := decodeObject(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		p := auth.Problems{}
+		in := auth.RegisterInput{Name: body.str(p, "name"), Email: body.str(p, "email"), Password: body.str(p, "password")}
+		if err := p.Err(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		pair, err := svc.Register(r.Context(), in)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeTokens(w, http.StatusCreated, pair)
+	})
+}
+
+func handleLoginJSON(svc *auth.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := decodeObject(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		p := auth.Problems{}
+		email, password := body.str(p, "email"), body.str(p, "password")
+		if err := p.Err(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		pair, err := svc.Login(r.Context(), email, password)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeTokens(w, http.StatusOK, pair)
+	})
+}
+
+// handleLoginForm is the OAuth2 password flow: a form with username (the
+// email) and password. A JSON body is taken too, as login/json.
+func handleLoginForm(svc *auth.Service, log *slog.Logger) http.Handler {
+	asJSON := handleLoginJSON(svc, log)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
+		if isJSON(ct) {
+			asJSON.ServeHTTP(w, r)
+			return
+		}
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/x-www-form-urlencoded" {
+			writeError(w, r, log, problem(codeUnsupportedMediaType, "Content-Type must be application/x-www-form-urlencoded or application/json"))
+			return
+		}
+		b, err := readBody(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		form, err := parseForm(b)
+		if err != nil {
+			writeError(w, r, log, problem(auth.CodeBadRequest, "Request body is not a valid form"))
+			return
+		}
+		p := auth.Problems{}
+		username, password := form.Get("username"), form.Get("password")
+		if username == "" {
+			p.Add("username", "Field required")
+		}
+		if password == "" {
+			p.Add("password", "Field required")
+		}
+		if gt := form.Get("grant_type"); gt != "" && gt != "password" {
+			p.Add("grant_type", "Must be \"password\"")
+		}
+		if err := p.Err(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		pair, err := svc.LoginForm(r.Context(), username, password)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeTokens(w, http.StatusOK, pair)
+	})
+}
+
+func handleRefresh(svc *auth.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := decodeObject(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		p := auth.Problems{}
+		token := body.str(p, "refresh_token")
+		if err := p.Err(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		pair, err := svc.Refresh(r.Context(), token)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeTokens(w, http.StatusOK, pair)
+	})
+}
+
+func handleMe(svc *auth.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, err := svc.Principal(r.Context())
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, userJSON(pr.User))
+	})
+}
+
+func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, err := svc.Principal(r.Context())
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		body, err := decodeObject(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		p := auth.Problems{}
+		current, next := body.str(p, "current_password"), body.str(p, "new_password")
+		if err := p.Err(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := svc.ChangePassword(r.Context(), pr, current, next); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, successResponse{Success: true, Message: "Password changed successfully"})
+	})
+}
+
+func handleLogout(svc *auth.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, err := svc.Principal(r.Context())
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		body, err := decodeObject(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		p := auth.Problems{}
+		scope, _ := body.optStr(p, "scope")
+		if err := p.Err(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := svc.Logout(r.Context(), pr, auth.LogoutScope(strings.ToUpper(scope))); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, successResponse{Success: true, Message: "Successfully logged out"})
+	})
+}

@@ -1,0 +1,39 @@
+// Package webui serves the browser surfaces of the API: the GraphiQL
+// Playground, the Swagger UI docs and the OpenAPI document they read. Every
+// file comes from assets embedded in the binary, so the pages work offline and
+// no request leaves the server's own origin.
+package webui
+
+import (
+	"bytes"
+	"net/http"
+)
+
+// Options selects which surfaces are on.
+type Options struct {
+	// Playground serves GET /playground and its assets.
+	Playground bool
+	// Docs serves GET /docs, its assets and GET /api/openapi.json.
+	Docs bool
+}
+
+// Register adds the routes of the enabled surfaces to mux, which must
+// understand Go 1.22 method patterns. Disabled surfaces add nothing, so the
+// caller's own not-found handling answers for them.
+func Register(mux *http.ServeMux, opts Options) {
+	if opts.Playground {
+		mux.Handle("GET /playground", pageHandler(playground))
+		mux.Handle("GET /playground/assets/", assetHandler(playground))
+	}
+	if opts.Docs {
+		mux.Handle("GET /docs", pageHandler(docs))
+		mux.Handle("GET /docs/assets/", assetHandler(docs))
+		mux.Handle("GET /api/openapi.json", openAPIHandler())
+	}
+}
+
+// OpenAPISpec returns the embedded OpenAPI 3.1 document of the REST shim, for
+// tests that check responses against it. Each call returns a fresh copy.
+func OpenAPISpec() []byte {
+	return bytes.Clone(catalog()["openapi.json"].body)
+}
