@@ -90,4 +90,3 @@ func describe(err error) error {
 	}
 	return errors.New(b.String())
 }
-

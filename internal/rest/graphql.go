@@ -74,4 +74,3 @@ func (g *getGuard) Write(b []byte) (int, error) {
 	}
 	return g.ResponseWriter.Write(b)
 }
-
