@@ -1,0 +1,336 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"gqlauth/internal/app"
+)
+
+// testSecret is the SECRET_KEY of test servers; tests forge tokens with it.
+const testSecret = "test-secret-key-that-is-long-enough-0123456789"
+
+// databaseURL returns a fresh database for one test: an SQLite file in a
+// temporary directory, or — when TEST_DATABASE_URL is set — a new schema in
+// that PostgreSQL database, dropped when the test ends.
+func databaseURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		return "sqlite://" + filepath.Join(t.TempDir(), "test.db")
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("creating schema on TEST_DATABASE_URL: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+		db.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// envFunc returns a getenv over vars.
+func envFunc(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// baseEnv is the configuration every test server starts from.
+func baseEnv(t testing.TB) map[string]string {
+	return map[string]string{
+		"PORT":         "0",
+		"HOST":         "127.0.0.1",
+		"SECRET_KEY":   testSecret,
+		"DATABASE_URL": databaseURL(t),
+		"LOG_LEVEL":    "warn",
+	}
+}
+
+// lineWriter hands each complete line written to it to a channel, and keeps
+// everything for failure messages.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	lines chan string
+	part  []byte
+}
+
+func newLineWriter() *lineWriter { return &lineWriter{lines: make(chan string, 100)} }
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	w.part = append(w.part, p...)
+	for {
+		i := bytes.IndexByte(w.part, '\n')
+		if i < 0 {
+			break
+		}
+		select {
+		case w.lines <- string(w.part[:i]):
+		default:
+		}
+		w.part = w.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// server is a gqlauth started through app.Run, as main starts it.
+type server struct {
+	t      testing.TB
+	URL    string
+	env    map[string]string
+	stderr *lineWriter
+	client *http.Client
+}
+
+// startServer runs `serve` with env (merged over baseEnv) on a free port
+// and stops it when the test ends.
+func startServer(t testing.TB, env map[string]string) *server {
+	t.Helper()
+	vars := baseEnv(t)
+	for k, v := range env {
+		vars[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := newLineWriter(), newLineWriter()
+	done := make(chan int, 1)
+	go func() { done <- app.Run(ctx, []string{"serve"}, envFunc(vars), strings.NewReader(""), stdout, stderr) }()
+	var addr string
+	select {
+	case line := <-stdout.lines:
+		addr = strings.TrimPrefix(line, "gqlauth listening on ")
+	case code := <-done:
+		cancel()
+		t.Fatalf("server exited with %d before listening:\n%s", code, stderr.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("server did not start:\n%s", stderr.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("server exited with %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("server did not shut down")
+		}
+	})
+	return &server{t: t, URL: addr, env: vars, stderr: stderr, client: &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// response is a decoded HTTP response.
+type response struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	JSON   map[string]any
+}
+
+// str returns a string at a dotted path of the JSON body ("" if absent).
+func (r *response) str(path string) string {
+	v, _ := r.get(path).(string)
+	return v
+}
+
+// get returns the value at a dotted path of the JSON body; numeric parts
+// index arrays.
+func (r *response) get(path string) any {
+	var cur any = r.JSON
+	for _, part := range strings.Split(path, ".") {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[part]
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(part, &i); err != nil || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+// request sends one request; body may be nil, a string (sent as is) or any
+// value (sent as JSON). Headers are "Name: value" strings.
+func (s *server) request(method, path string, body any, headers ...string) *response {
+	s.t.Helper()
+	var rd io.Reader
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+		contentType = "application/json"
+	case []byte:
+		rd = bytes.NewReader(b)
+		contentType = "application/json"
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+		contentType = "application/json"
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := &response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	_ = json.Unmarshal(raw, &out.JSON)
+	if validateResponse != nil {
+		validateResponse(s.t, req, resp, raw)
+	}
+	return out
+}
+
+// validateResponse, when set (by the OpenAPI test file), checks every REST
+// response against the published document.
+var validateResponse func(t testing.TB, req *http.Request, resp *http.Response, body []byte)
+
+func bearer(token string) string { return "Authorization: Bearer " + token }
+
+// gql posts a GraphQL operation.
+func (s *server) gql(query string, vars map[string]any, headers ...string) *response {
+	s.t.Helper()
+	body := map[string]any{"query": query}
+	if vars != nil {
+		body["variables"] = vars
+	}
+	return s.request(http.MethodPost, "/graphql", body, headers...)
+}
+
+// expect fails the test unless r has status and (when code is not "") the
+// envelope error code.
+func expect(t testing.TB, r *response, status int, code string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Raw)
+	}
+	if code != "" {
+		if got := r.str("error.code"); got != code {
+			t.Fatalf("error.code %q, want %q; body %s", got, code, r.Raw)
+		}
+		if r.get("success") != false {
+			t.Fatalf("success is not false: %s", r.Raw)
+		}
+		if r.str("error.message") == "" {
+			t.Fatalf("error.message is empty: %s", r.Raw)
+		}
+	}
+}
+
+// gqlCode returns the extensions.code of the first GraphQL error.
+func gqlCode(r *response) string { return r.str("errors.0.extensions.code") }
+
+var userSeq struct {
+	sync.Mutex
+	n int
+}
+
+// newEmail returns an address no other test uses.
+func newEmail() string {
+	userSeq.Lock()
+	defer userSeq.Unlock()
+	userSeq.n++
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("user%d-%s@example.com", userSeq.n, hex.EncodeToString(b))
+}
+
+// account is a registered user and its current tokens.
+type account struct {
+	Email, Password, Name string
+	ID                    float64
+	Access, Refresh       string
+}
+
+// register creates a user over REST and returns its tokens.
+func (s *server) register(t testing.TB) *account {
+	t.Helper()
+	a := &account{Email: newEmail(), Password: "securePassword123", Name: "John Doe"}
+	r := s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": a.Name, "email": a.Email, "password": a.Password})
+	expect(t, r, http.StatusCreated, "")
+	a.ID, _ = r.get("user.id").(float64)
+	a.Access, a.Refresh = r.str("access_token"), r.str("refresh_token")
+	return a
+}
+
+// login opens another session for a.
+func (s *server) login(t testing.TB, a *account) (access, refresh string) {
+	t.Helper()
+	r := s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": a.Password})
+	expect(t, r, http.StatusOK, "")
+	return r.str("access_token"), r.str("refresh_token")
+}
+
+// meStatus is the status of GET /api/auth/me with token.
+func (s *server) meStatus(token string) int {
+	return s.request(http.MethodGet, "/api/auth/me", nil, bearer(token)).Status
+}
+
+// runCommand runs a gqlauth command through app.Run with env over vars.
+func runCommand(vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = app.Run(context.Background(), args, envFunc(vars), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
