@@ -16,7 +16,8 @@ type User struct {
 // clock rather than by Ent defaults, so tests control them.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").MaxLen(100).NotEmpty(),
+		// 100 characters (checked by the service) of up to 4 bytes each.
+		field.String("name").MaxLen(400).NotEmpty(),
 		// Stored lower-case; uniqueness is therefore case-insensitive.
 		field.String("email").MaxLen(254).NotEmpty().Unique(),
 		field.String("password_hash").Sensitive().NotEmpty(),

@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gqlauth/ent"
 	"gqlauth/ent/predicate"
@@ -33,9 +35,9 @@ func (s *Service) openSession(ctx context.Context, u *ent.User) (*TokenPair, err
 		SetAbsoluteExpiresAt(now.Add(s.sessionMaxAge)).
 		SetRefreshJti(jti).SetRefreshIssuedAt(now)
 	if c.IP != "" {
-		create.SetIP(c.IP)
+		create.SetIP(clean(c.IP, 64))
 	}
-	if ua := truncate(c.UserAgent, maxUserAgent); ua != "" {
+	if ua := clean(c.UserAgent, maxUserAgent); ua != "" {
 		create.SetUserAgent(ua)
 	}
 	if _, err := create.Save(ctx); err != nil {
@@ -114,9 +116,9 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 		SetRefreshJti(newJTI).SetRefreshIssuedAt(now).
 		SetExpiresAt(now.Add(s.refreshTTL)).SetLastUsedAt(now)
 	if c.IP != "" {
-		upd.SetIP(c.IP)
+		upd.SetIP(clean(c.IP, 64))
 	}
-	if ua := truncate(c.UserAgent, maxUserAgent); ua != "" {
+	if ua := clean(c.UserAgent, maxUserAgent); ua != "" {
 		upd.SetUserAgent(ua)
 	}
 	n, err := upd.Save(ctx)
@@ -283,6 +285,9 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]*Session, error
 // RevokeSession revokes one of the caller's own sessions by id.
 // Errors: NOT_FOUND (no such active session of the caller).
 func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string) error {
+	if !isSessionID(id) {
+		return Errorf(CodeNotFound, "Session not found")
+	}
 	n, err := s.db.Session.Update().
 		Where(session.ID(id), session.UserID(p.User.ID), session.RevokedAtIsNil()).
 		SetRevokedAt(s.now()).Save(ctx)
@@ -296,13 +301,36 @@ func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string) er
 	return nil
 }
 
-func truncate(s string, n int) string {
+// clean makes client-supplied text safe to store: valid UTF-8 without
+// control characters (PostgreSQL refuses NUL bytes), at most n bytes, cut on
+// a rune boundary.
+func clean(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 	if len(s) <= n {
 		return s
 	}
-	// Cut on a rune boundary.
-	for n > 0 && s[n]&0xC0 == 0x80 {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
+}
+
+// isSessionID reports whether id has the shape of the ids newID makes;
+// anything else cannot name a session and is not sent to the database.
+func isSessionID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }

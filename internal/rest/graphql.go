@@ -38,7 +38,12 @@ func graphqlEdge(next http.Handler, log *slog.Logger) http.Handler {
 			writeError(w, r, log, problem(auth.CodeBadRequest, "Request body must be a JSON object with a query"))
 			return
 		}
-		if _, err := parseObject(b); err != nil {
+		obj, err := parseObject(b)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := checkGraphQLParams(obj); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
@@ -73,4 +78,21 @@ func (g *getGuard) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	return g.ResponseWriter.Write(b)
+}
+
+// checkGraphQLParams refuses a request whose known members have the wrong
+// JSON type; gqlgen would answer those with the whole body echoed back,
+// variables (passwords) included.
+func checkGraphQLParams(obj object) error {
+	want := map[string]byte{"query": '"', "operationName": '"', "variables": '{', "extensions": '{'}
+	for name, first := range want {
+		raw, ok := obj[name]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		if len(raw) == 0 || raw[0] != first {
+			return problem(auth.CodeBadRequest, "Invalid GraphQL request: "+name+" has the wrong type")
+		}
+	}
+	return nil
 }
