@@ -13,6 +13,7 @@ import (
 	"gqlauth/internal/database"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/rest"
+	"gqlauth/internal/webui"
 )
 
 // deps are the long-lived parts every command builds from the configuration.
@@ -116,6 +117,9 @@ func (d *deps) handler() http.Handler {
 		Auth:           d.svc,
 		GraphQL:        gql,
 		Ready:          d.db.Ping,
+		Mount: func(mux *http.ServeMux) {
+			webui.Register(mux, webui.Options{Playground: cfg.Playground, Docs: cfg.Docs})
+		},
 		Playground:     cfg.Playground,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: 30 * time.Second,

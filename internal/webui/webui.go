@@ -22,11 +22,11 @@ type Options struct {
 // caller's own not-found handling answers for them.
 func Register(mux *http.ServeMux, opts Options) {
 	if opts.Playground {
-		mux.Handle("GET /playground", pageHandler(playground))
+		mux.Handle("GET /playground", pageHandler(playground, pageData{Docs: opts.Docs}))
 		mux.Handle("GET /playground/assets/", assetHandler(playground))
 	}
 	if opts.Docs {
-		mux.Handle("GET /docs", pageHandler(docs))
+		mux.Handle("GET /docs", pageHandler(docs, pageData{Docs: true}))
 		mux.Handle("GET /docs/assets/", assetHandler(docs))
 		mux.Handle("GET /api/openapi.json", openAPIHandler())
 	}

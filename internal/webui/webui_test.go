@@ -85,15 +85,7 @@ func TestPages(t *testing.T) {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			checkSecurityHeaders(t, res)
-			csp := res.Header.Get("Content-Security-Policy")
-			for _, d := range []string{"script-src 'self'", "style-src 'self'", "connect-src 'self'"} {
-				if !strings.Contains(csp, d+";") {
-					t.Errorf("CSP %q lacks %q", csp, d)
-				}
-			}
-			if strings.Contains(csp, "unsafe-") {
-				t.Errorf("CSP %q allows unsafe sources", csp)
-			}
+			checkPageCSP(t, res.Header.Get("Content-Security-Policy"))
 			if cc := res.Header.Get("Cache-Control"); cc != "no-cache" {
 				t.Errorf("Cache-Control = %q, want no-cache", cc)
 			}
@@ -118,6 +110,41 @@ func TestPages(t *testing.T) {
 				checkAsset(t, mux, u)
 			}
 		})
+	}
+}
+
+// checkPageCSP checks that a page's policy trusts its own origin alone: no
+// other host, no scheme wildcard, nothing unsafe; inline styles only by hash.
+func checkPageCSP(t *testing.T, csp string) {
+	t.Helper()
+	if strings.Contains(csp, "unsafe-") || strings.Contains(csp, "*") || strings.Contains(csp, "http") {
+		t.Errorf("CSP %q allows more than this origin", csp)
+	}
+	directives := map[string][]string{}
+	for d := range strings.SplitSeq(csp, ";") {
+		if f := strings.Fields(d); len(f) > 0 {
+			directives[f[0]] = f[1:]
+		}
+	}
+	for name, want := range map[string]string{
+		"default-src":     "'none'",
+		"script-src":      "'self'",
+		"connect-src":     "'self'",
+		"frame-ancestors": "'none'",
+		"base-uri":        "'none'",
+	} {
+		if got := strings.Join(directives[name], " "); got != want {
+			t.Errorf("CSP %s = %q, want %q", name, got, want)
+		}
+	}
+	style := directives["style-src"]
+	if len(style) == 0 || style[0] != "'self'" {
+		t.Errorf("CSP style-src = %q, want 'self' first", style)
+	}
+	for _, s := range style[min(1, len(style)):] {
+		if !strings.HasPrefix(s, "'sha256-") {
+			t.Errorf("CSP style-src allows %s; only hashes may join 'self'", s)
+		}
 	}
 }
 
@@ -236,6 +263,15 @@ func TestOptionsOff(t *testing.T) {
 			if res := get(t, mux, u); res.StatusCode != want {
 				t.Errorf("%+v: GET %s: status %d, want %d", tc.opts, u, res.StatusCode, want)
 			}
+		}
+	}
+}
+
+func TestPlaygroundLinksToDocsOnlyWhenServed(t *testing.T) {
+	for _, docs := range []bool{false, true} {
+		page := body(t, get(t, newMux(webui.Options{Playground: true, Docs: docs}), "/playground"))
+		if got := strings.Contains(page, `href="/docs"`); got != docs {
+			t.Errorf("Docs %v: page links to /docs: %v", docs, got)
 		}
 	}
 }
