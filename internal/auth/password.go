@@ -29,7 +29,13 @@ type Hasher struct {
 	waiting chan struct{}
 	wait    time.Duration
 	dummy   string
+	// observeWait, when set, is told how long each caller waited for a slot.
+	observeWait func(time.Duration)
 }
+
+// ObserveWait sets a function told how long each hash waited for a slot
+// (for metrics). Call it before the Hasher is used.
+func (h *Hasher) ObserveWait(f func(time.Duration)) { h.observeWait = f }
 
 // NewHasher returns a Hasher; see the type's comment for the bounds.
 func NewHasher(params *argon2id.Params, workers, queue int, wait time.Duration) (*Hasher, error) {
@@ -61,10 +67,14 @@ func (h *Hasher) acquire(ctx context.Context) (func(), error) {
 	default:
 		return nil, ErrHashBusy
 	}
+	start := time.Now()
 	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
+		if h.observeWait != nil {
+			h.observeWait(time.Since(start))
+		}
 		return func() { <-h.slots; <-h.waiting }, nil
 	case <-timer.C:
 		<-h.waiting
