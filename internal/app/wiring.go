@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"gqlauth/internal/auth"
 	"gqlauth/internal/config"
 	"gqlauth/internal/database"
+	"gqlauth/internal/metrics"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/rest"
 	"gqlauth/internal/webui"
@@ -24,6 +27,7 @@ type deps struct {
 	svc     *auth.Service
 	limiter auth.Limiter
 	sweep   func(context.Context) (int, error)
+	metrics *metrics.Metrics
 	close   []func()
 }
 
@@ -69,6 +73,11 @@ func load(ctx context.Context, e env) (*deps, error) {
 		d.Close()
 		return nil, err
 	}
+	// One registry per load: tests run several servers in one process.
+	d.metrics = metrics.New(prometheus.NewRegistry())
+	d.metrics.WatchDB(db.SQL, "main")
+	d.metrics.WatchHashQueue(hasher.QueueDepth)
+	hasher.ObserveWait(d.metrics.ObserveHashWait)
 	if err := d.openLimiter(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -92,11 +101,23 @@ func load(ctx context.Context, e env) (*deps, error) {
 		SessionMaxAge: cfg.SessionMaxAge,
 		Unavailable:   database.IsUnavailable,
 		Logger:        log,
+		Metrics:       d.metrics,
 	})
 	return d, nil
 }
 
-func (d *deps) openLimiter(_ context.Context) error {
+// openLimiter keeps rate-limit counters in Redis when REDIS_URL is set (keys
+// expire there on their own), else in the database, swept by the janitor.
+func (d *deps) openLimiter(ctx context.Context) error {
+	if d.cfg.RedisURL != "" {
+		r, err := ratelimit.NewRedis(ctx, d.cfg.RedisURL, nil)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		d.limiter = r
+		d.close = append(d.close, func() { r.Close() })
+		return nil
+	}
 	store := ratelimit.NewStore(d.db.Client, nil)
 	d.limiter, d.sweep = store, store.Sweep
 	return nil
@@ -113,10 +134,11 @@ func (d *deps) handler() http.Handler {
 		MaxAuthFields: cfg.GraphQLMaxAuthFields,
 		Logger:        d.log,
 	})
+	gql.Use(d.metrics.GraphQLExtension())
 	return rest.New(rest.Options{
-		Auth:           d.svc,
-		GraphQL:        gql,
-		Ready:          d.db.Ping,
+		Auth:    d.svc,
+		GraphQL: gql,
+		Ready:   d.db.Ping,
 		Mount: func(mux *http.ServeMux) {
 			webui.Register(mux, webui.Options{Playground: cfg.Playground, Docs: cfg.Docs})
 		},
@@ -126,7 +148,17 @@ func (d *deps) handler() http.Handler {
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
 		Logger:         d.log,
+		Observe:        d.metrics.ObserveHTTP,
+		Metrics:        metricsHandler(cfg.Metrics, d.metrics),
 	})
+}
+
+// metricsHandler is the /metrics endpoint, or nil when switched off.
+func metricsHandler(on bool, m *metrics.Metrics) http.Handler {
+	if !on {
+		return nil
+	}
+	return m.Handler()
 }
 
 func migrate(ctx context.Context, e env, args []string) error {

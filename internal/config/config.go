@@ -41,6 +41,7 @@ type Config struct {
 	Playground    bool
 	Introspection bool
 	Docs          bool
+	Metrics       bool
 
 	GraphQLMaxDepth      int
 	GraphQLMaxComplexity int
@@ -102,6 +103,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Playground:            r.boolean("PLAYGROUND_ENABLED", true),
 		Introspection:         r.boolean("INTROSPECTION_ENABLED", true),
 		Docs:                  r.boolean("DOCS_ENABLED", true),
+		Metrics:               r.boolean("METRICS_ENABLED", true),
 		GraphQLMaxDepth:       r.count("GRAPHQL_MAX_DEPTH", 10),
 		GraphQLMaxComplexity:  r.count("GRAPHQL_MAX_COMPLEXITY", 300),
 		GraphQLMaxTokens:      r.count("GRAPHQL_MAX_TOKENS", 2000),

@@ -1,0 +1,66 @@
+package app_test
+
+import (
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestMetricsEndpoint(t *testing.T) {
+	s := startServer(t, nil)
+	a := s.register(t)
+	s.login(t, a)
+	s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": "wrongPassword1"})
+	s.gql(meOp, nil, bearer(a.Access))
+	r := s.request(http.MethodGet, "/metrics", nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("/metrics: %d", r.Status)
+	}
+	body := string(r.Raw)
+	for _, want := range []string{
+		`gqlauth_http_requests_total{method="POST",route="POST /api/auth/register",status="201"} 1`,
+		`gqlauth_login_attempts_total{outcome="success"} 1`,
+		`gqlauth_login_attempts_total{outcome="failure"} 1`,
+		`gqlauth_graphql_operations_total`,
+		`gqlauth_hash_queue_depth`,
+		`go_sql_open_connections{db_name="main"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	off := startServer(t, map[string]string{"METRICS_ENABLED": "false"})
+	expect(t, off.request(http.MethodGet, "/metrics", nil), 404, "NOT_FOUND")
+}
+
+// TestRedisLimiter runs the login limits with counters in Redis.
+func TestRedisLimiter(t *testing.T) {
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("TEST_REDIS_URL not set: skipping the Redis rate-limiter path")
+	}
+	s := startServer(t, map[string]string{"REDIS_URL": url, "LOGIN_FAILURE_LIMIT": "2"})
+	a := s.register(t)
+	for range 2 {
+		expect(t, s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": "wrongPassword1"}), 401, "UNAUTHORIZED")
+	}
+	r := s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": a.Password})
+	expect(t, r, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// A second instance on the same Redis shares the counters.
+	env := map[string]string{"REDIS_URL": url, "LOGIN_FAILURE_LIMIT": "2", "DATABASE_URL": s.env["DATABASE_URL"]}
+	s2 := startServer(t, env)
+	expect(t, s2.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": a.Password}), 429, "RATE_LIMIT_EXCEEDED")
+}
+
+func TestRedisUnreachableStopsStart(t *testing.T) {
+	vars := baseEnv(t)
+	vars["REDIS_URL"] = "redis://127.0.0.1:1/0"
+	code, _, errOut := runCommand(vars, "", "serve")
+	if code != 1 || !strings.Contains(errOut, "REDIS_URL") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
