@@ -1,0 +1,150 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gqlauth/internal/config"
+)
+
+func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+func TestDefaults(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"algorithm", c.Algorithm, "HS256"},
+		{"access", c.AccessTTL, 30 * time.Minute},
+		{"refresh", c.RefreshTTL, 7 * 24 * time.Hour},
+		{"reuse", c.ReuseInterval, 10 * time.Second},
+		{"session", c.SessionMaxAge, 30 * 24 * time.Hour},
+		{"database", c.DatabaseURL, "sqlite://gqlauth.db"},
+		{"port", c.Port, 8080},
+		{"body", c.MaxBodyBytes, int64(65536)},
+		{"generated secret", c.SecretGenerated, true},
+		{"playground", c.Playground, true},
+		{"cors", len(c.CORSOrigins), 0},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestDotEnvAndPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	content := "PORT=9000\nALGORITHM=HS512\nCORS_ORIGINS= https://a.example , https://b.example\n"
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(env(map[string]string{"PORT": "9100"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 9100 {
+		t.Errorf("environment should win over .env: port %d", c.Port)
+	}
+	if c.Algorithm != "HS512" {
+		t.Errorf(".env not read: algorithm %s", c.Algorithm)
+	}
+	if strings.Join(c.CORSOrigins, "|") != "https://a.example|https://b.example" {
+		t.Errorf("CORS origins %q", c.CORSOrigins)
+	}
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cases := []struct{ name, value string }{
+		{"SECRET_KEY", "short"},
+		{"ALGORITHM", "none"},
+		{"ACCESS_TOKEN_EXPIRE_MINUTES", "0"},
+		{"REFRESH_TOKEN_EXPIRE_DAYS", "-3"},
+		{"REFRESH_REUSE_INTERVAL", "soon"},
+		{"SESSION_MAX_DAYS", "1.5"},
+		{"DATABASE_URL", "mysql://db"},
+		{"PORT", "65536"},
+		{"CORS_ORIGINS", ""}, // empty is fine: checked below as valid
+		{"PLAYGROUND_ENABLED", "sometimes"},
+		{"TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"LOG_FORMAT", "xml"},
+		{"MAX_BODY_BYTES", "10"},
+		{"HASH_CONCURRENCY", "0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Load(env(map[string]string{c.name: c.value}))
+			if c.value == "" {
+				if err != nil {
+					t.Fatalf("empty %s refused: %v", c.name, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.name) {
+				t.Fatalf("error %v does not name %s", err, c.name)
+			}
+		})
+	}
+	t.Run("postgres needs a secret", func(t *testing.T) {
+		_, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@localhost/db"}))
+		if err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("all problems at once", func(t *testing.T) {
+		_, err := config.Load(env(map[string]string{"PORT": "x", "ALGORITHM": "y"}))
+		if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "ALGORITHM") {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func TestDatabaseURLs(t *testing.T) {
+	cases := []struct{ url, driver, dsn string }{
+		{"sqlite://gqlauth.db", "sqlite3", "gqlauth.db"},
+		{"sqlite:///var/lib/gqlauth/db.sqlite", "sqlite3", "/var/lib/gqlauth/db.sqlite"},
+		{"postgres://u@h/db", "pgx", "postgres://u@h/db"},
+		{"postgresql://u@h/db", "pgx", "postgresql://u@h/db"},
+	}
+	for _, c := range cases {
+		driver, dsn, err := config.ParseDatabaseURL(c.url)
+		if err != nil || driver != c.driver || dsn != c.dsn {
+			t.Errorf("%s → %s %s %v", c.url, driver, dsn, err)
+		}
+	}
+	if _, _, err := config.ParseDatabaseURL("sqlite://"); err == nil {
+		t.Error("empty sqlite path accepted")
+	}
+}
+
+func TestDevelopmentSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	c, err := config.Load(env(map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(dir, "a.db")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureSecret(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SecretKey) < config.MinSecretBytes {
+		t.Fatalf("secret of %d bytes", len(c.SecretKey))
+	}
+	info, err := os.Stat(c.SecretFile())
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", info, err)
+	}
+	again, _ := config.Load(env(map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(dir, "a.db")}))
+	if err := again.EnsureSecret(); err != nil || string(again.SecretKey) != string(c.SecretKey) {
+		t.Fatalf("secret not reused: %v", err)
+	}
+}
