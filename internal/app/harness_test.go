@@ -333,4 +333,3 @@ func runCommand(vars map[string]string, stdin string, args ...string) (code int,
 	code = app.Run(context.Background(), args, envFunc(vars), strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
 }
-

@@ -88,11 +88,14 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 		s.metrics.Login("rate_limited")
 		return nil, err
 	}
+	// Every attempt counts against the email before the password is
+	// checked, and a success resets the counters: so they count consecutive
+	// failures, and concurrent guesses cannot all slip past a stale count.
 	for _, k := range []struct {
 		rule Rule
 		key  string
 	}{{s.limits.LoginFailures, "login-fail:" + email}, {s.limits.Lockout, "login-lock:" + email}} {
-		if err := s.check(ctx, k.rule, k.key); err != nil {
+		if err := s.hit(ctx, k.rule, k.key); err != nil {
 			s.metrics.Login("rate_limited")
 			return nil, err
 		}
@@ -111,8 +114,6 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 		return nil, s.hashErr(err)
 	}
 	if !ok {
-		s.record(ctx, s.limits.LoginFailures, "login-fail:"+email)
-		s.record(ctx, s.limits.Lockout, "login-lock:"+email)
 		s.metrics.Login("failure")
 		attrs := []slog.Attr{slog.String("ip", ClientFrom(ctx).IP)}
 		if u != nil {
@@ -169,7 +170,7 @@ func (s *Service) ChangePassword(ctx context.Context, pr *Principal, current, ne
 		return err
 	}
 	key := "password-check:" + strconv.Itoa(pr.User.ID)
-	if err := s.check(ctx, s.limits.PasswordCheck, key); err != nil {
+	if err := s.hit(ctx, s.limits.PasswordCheck, key); err != nil {
 		return err
 	}
 	u, err := s.db.User.Get(ctx, pr.User.ID)
@@ -181,7 +182,6 @@ func (s *Service) ChangePassword(ctx context.Context, pr *Principal, current, ne
 		return s.hashErr(err)
 	}
 	if !ok {
-		s.record(ctx, s.limits.PasswordCheck, key)
 		return Errorf(CodeBadRequest, MsgWrongPassword)
 	}
 	s.reset(ctx, s.limits.PasswordCheck, key)

@@ -59,33 +59,6 @@ func (s *Service) hit(ctx context.Context, rule Rule, key string) error {
 	return nil
 }
 
-// check refuses when rule's count for key has already reached its limit,
-// without counting; failures are counted later with record.
-func (s *Service) check(ctx context.Context, rule Rule, key string) error {
-	if rule.Limit <= 0 || s.limiter == nil {
-		return nil
-	}
-	n, reset, err := s.limiter.Count(ctx, key, rule.Window)
-	if err != nil {
-		return s.storeErr(err)
-	}
-	if n >= rule.Limit {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limit exceeded", slog.String("event", "rate_limited"), slog.String("key", redactKey(key)))
-		s.metrics.RateLimited(keyKind(key))
-		return s.rateLimited(reset)
-	}
-	return nil
-}
-
-func (s *Service) record(ctx context.Context, rule Rule, key string) {
-	if rule.Limit <= 0 || s.limiter == nil {
-		return
-	}
-	if _, _, err := s.limiter.Hit(ctx, key, rule.Window); err != nil {
-		s.log.ErrorContext(ctx, "rate limiter", slog.String("error", err.Error()))
-	}
-}
-
 func (s *Service) reset(ctx context.Context, rule Rule, key string) {
 	if rule.Limit <= 0 || s.limiter == nil {
 		return

@@ -288,9 +288,11 @@ func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string) er
 	if !isSessionID(id) {
 		return Errorf(CodeNotFound, "Session not found")
 	}
+	now := s.now()
 	n, err := s.db.Session.Update().
-		Where(session.ID(id), session.UserID(p.User.ID), session.RevokedAtIsNil()).
-		SetRevokedAt(s.now()).Save(ctx)
+		Where(session.ID(id), session.UserID(p.User.ID), session.RevokedAtIsNil(),
+			session.AbsoluteExpiresAtGT(now), session.ExpiresAtGT(now)).
+		SetRevokedAt(now).Save(ctx)
 	if err != nil {
 		return s.storeErr(err)
 	}

@@ -16,6 +16,11 @@ const (
 	TokenRefresh = "refresh"
 )
 
+// maxClockSkew is how far in the future a token's iat may lie: instances
+// sharing a database may disagree on the time by a little, and a fresh token
+// from one must work on the other.
+const maxClockSkew = 30 * time.Second
+
 // maxTokenLen bounds what is handed to the JWT parser; our tokens are a few
 // hundred bytes, so anything far longer is hostile.
 const maxTokenLen = 4096
@@ -46,6 +51,9 @@ type Tokens struct {
 
 // NewTokens returns a signer/verifier for alg (HS256, HS384 or HS512).
 func NewTokens(key []byte, alg, issuer string, now func() time.Time) (*Tokens, error) {
+	if len(key) < 32 {
+		return nil, errors.New("signing key must be at least 32 bytes")
+	}
 	method := jwt.GetSigningMethod(alg)
 	if _, ok := method.(*jwt.SigningMethodHMAC); !ok {
 		return nil, errors.New("unsupported algorithm " + alg)
@@ -61,7 +69,6 @@ func NewTokens(key []byte, alg, issuer string, now func() time.Time) (*Tokens, e
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{alg}),
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
 		jwt.WithIssuer(issuer),
 		jwt.WithTimeFunc(now),
 	)
@@ -107,6 +114,9 @@ func (t *Tokens) Parse(raw, typ string) (*Claims, error) {
 		return nil, invalid
 	}
 	if _, ok := c.UserID(); !ok || c.Type != typ || c.SessionID == "" || c.ID == "" {
+		return nil, invalid
+	}
+	if c.IssuedAt == nil || c.IssuedAt.After(t.now().Add(maxClockSkew)) {
 		return nil, invalid
 	}
 	return &c, nil

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -53,7 +54,7 @@ func checkEmail(p Problems, field, email string) {
 }
 
 func isBareAddress(s string) bool {
-	if !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n<>\"") {
+	if !utf8.ValidString(s) || strings.ContainsAny(s, "<>\"") || strings.ContainsFunc(s, isInvisible) {
 		return false
 	}
 	a, err := mail.ParseAddress(s)
@@ -82,6 +83,12 @@ func checkName(p Problems, name string) {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// isInvisible reports spaces, control and format characters (zero-width
+// joiners, direction marks): in an address they only serve look-alikes.
+func isInvisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
 
 // checkPasswordLength adds a problem when password is empty or longer than
 // the policy allows; it is all login needs before hashing.

@@ -1,0 +1,108 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+)
+
+var internalCheapParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// TestHasherQueueBounds holds the only worker slot and checks that further
+// callers wait at most `wait`, that no more than workers+queue callers are
+// admitted, and that a cancelled caller leaves at once.
+func TestHasherQueueBounds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("queue full refuses at once", func(t *testing.T) {
+		h, err := NewHasher(internalCheapParams, 1, 0, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release, err := h.acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		if h.QueueDepth() != 1 {
+			t.Fatalf("QueueDepth = %d, want 1", h.QueueDepth())
+		}
+		start := time.Now()
+		if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrHashBusy) {
+			t.Fatalf("Hash with a full queue: %v, want ErrHashBusy", err)
+		}
+		if _, _, err := h.Verify(ctx, "whatever123", ""); !errors.Is(err, ErrHashBusy) {
+			t.Fatalf("Verify with a full queue: %v, want ErrHashBusy", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("refusal waited %v; a full queue must refuse without waiting", d)
+		}
+	})
+
+	t.Run("waiter times out", func(t *testing.T) {
+		h, err := NewHasher(internalCheapParams, 1, 1, 20*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release, err := h.acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrHashBusy) {
+			t.Fatalf("Hash while the worker is held: %v, want ErrHashBusy", err)
+		}
+		if h.QueueDepth() != 1 {
+			t.Fatalf("QueueDepth after timeout = %d, want 1 (the timed-out waiter must leave)", h.QueueDepth())
+		}
+		release()
+		if h.QueueDepth() != 0 {
+			t.Fatalf("QueueDepth after release = %d, want 0", h.QueueDepth())
+		}
+		if _, err := h.Hash(ctx, "whatever123"); err != nil {
+			t.Fatalf("Hash after release: %v", err)
+		}
+	})
+
+	t.Run("cancelled waiter leaves", func(t *testing.T) {
+		h, err := NewHasher(internalCheapParams, 1, 1, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release, err := h.acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := h.Hash(cctx, "whatever123"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Hash with a cancelled context: %v, want context.Canceled", err)
+		}
+		if h.QueueDepth() != 1 {
+			t.Fatalf("QueueDepth = %d, want 1", h.QueueDepth())
+		}
+	})
+}
+
+// TestServiceHashBusyIsUnavailable: a full hash queue is a 503 the client
+// may retry, not a 500.
+func TestServiceHashBusyIsUnavailable(t *testing.T) {
+	t.Parallel()
+	s := New(Options{})
+	for _, err := range []error{ErrHashBusy, errors.Join(errors.New("x"), ErrHashBusy)} {
+		e := ErrorOf(s.hashErr(err))
+		if e.Code != CodeServiceUnavailable || e.RetryAfter <= 0 {
+			t.Fatalf("hashErr(%v) = %v (retry %v), want SERVICE_UNAVAILABLE with RetryAfter", err, e, e.RetryAfter)
+		}
+		if e.Message != MsgUnavailable {
+			t.Fatalf("message = %q leaks internals", e.Message)
+		}
+	}
+	if e := ErrorOf(s.hashErr(errors.New("boom"))); e.Code != CodeInternal || e.Message != MsgInternal {
+		t.Fatalf("hashErr(other) = %v, want INTERNAL_ERROR with a safe message", e)
+	}
+}
