@@ -47,19 +47,29 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*TokenPair, e
 		return nil, s.hashErr(err)
 	}
 	now := s.now()
-	u, err := s.db.User.Create().
-		SetName(name).SetEmail(email).SetPasswordHash(hash).
-		SetRole(user.RoleUSER).SetIsActive(true).
-		SetCreatedAt(now).SetUpdatedAt(now).
-		Save(ctx)
-	if ent.IsConstraintError(err) {
-		return nil, Errorf(CodeConflict, MsgEmailTaken)
-	}
+	// The user and its first session commit together: a failure leaves no
+	// account behind that a retry would find taken.
+	var pair *TokenPair
+	err = s.withTx(ctx, func(tx *ent.Tx) error {
+		u, err := tx.User.Create().
+			SetName(name).SetEmail(email).SetPasswordHash(hash).
+			SetRole(user.RoleUSER).SetIsActive(true).
+			SetCreatedAt(now).SetUpdatedAt(now).
+			Save(ctx)
+		if ent.IsConstraintError(err) {
+			return Errorf(CodeConflict, MsgEmailTaken)
+		}
+		if err != nil {
+			return err
+		}
+		pair, err = s.openSessionWith(ctx, tx.Session, u)
+		return err
+	})
 	if err != nil {
 		return nil, s.storeErr(err)
 	}
-	s.event(ctx, "user_registered", slog.Int("user_id", u.ID))
-	return s.openSession(ctx, u)
+	s.event(ctx, "user_registered", slog.Int("user_id", pair.User.ID))
+	return pair, nil
 }
 
 // Login checks credentials and opens a session. Unknown emails and wrong
@@ -132,7 +142,11 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 		s.upgradeHash(ctx, u, password)
 	}
 	s.metrics.Login("success")
-	return s.openSession(ctx, u)
+	pair, err := s.openSession(ctx, u)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	return pair, nil
 }
 
 // upgradeHash replaces a legacy or weaker hash after a successful login. It

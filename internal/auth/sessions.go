@@ -18,6 +18,11 @@ const maxUserAgent = 512
 
 // openSession starts a session for u and returns its first token pair.
 func (s *Service) openSession(ctx context.Context, u *ent.User) (*TokenPair, error) {
+	return s.openSessionWith(ctx, s.db.Session, u)
+}
+
+// openSessionWith is openSession through sessions (a transaction's client).
+func (s *Service) openSessionWith(ctx context.Context, sessions *ent.SessionClient, u *ent.User) (*TokenPair, error) {
 	sid, err := s.newID()
 	if err != nil {
 		return nil, Internal(err)
@@ -28,7 +33,7 @@ func (s *Service) openSession(ctx context.Context, u *ent.User) (*TokenPair, err
 	}
 	now := s.now()
 	c := ClientFrom(ctx)
-	create := s.db.Session.Create().
+	create := sessions.Create().
 		SetID(sid).SetUserID(u.ID).
 		SetCreatedAt(now).SetLastUsedAt(now).
 		SetExpiresAt(now.Add(s.refreshTTL)).
@@ -41,7 +46,7 @@ func (s *Service) openSession(ctx context.Context, u *ent.User) (*TokenPair, err
 		create.SetUserAgent(ua)
 	}
 	if _, err := create.Save(ctx); err != nil {
-		return nil, s.storeErr(err)
+		return nil, err
 	}
 	return s.pair(u, sid, jti, now, now.Add(s.refreshTTL))
 }
