@@ -445,3 +445,14 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("GET / = %d %q", r.Status, r.Header.Get("Location"))
 	}
 }
+
+func TestUnknownAssetGetsEnvelope(t *testing.T) {
+	s := startServer(t, nil)
+	for _, p := range []string{"/playground/assets/nope.js", "/docs/assets/../../etc/passwd", "/docs/assets/missing.css"} {
+		r := s.request(http.MethodGet, p, nil)
+		expect(t, r, http.StatusNotFound, "NOT_FOUND")
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no nosniff", p)
+		}
+	}
+}

@@ -22,16 +22,35 @@ func parseForm(b []byte) (url.Values, error) { return url.ParseQuery(string(b)) 
 // charset to JSON responses that do not name one (gqlgen's do not).
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	req     *http.Request
+	status  int
+	bytes   int
+	swallow bool // a plain-text error was replaced by the envelope
+}
+
+// plainErrors maps the statuses that handlers outside this package (the
+// web UI's file server, net/http helpers) answer in plain text to the
+// envelope's codes.
+var plainErrors = map[int]*auth.Error{
+	http.StatusNotFound:         problem(auth.CodeNotFound, "Not found"),
+	http.StatusMethodNotAllowed: problem(codeMethodNotAllowed, "Method not allowed"),
+	http.StatusBadRequest:       problem(auth.CodeBadRequest, "Bad request"),
 }
 
 func (rec *recorder) WriteHeader(status int) {
 	if rec.status != 0 {
 		return
 	}
-	rec.status = status
 	h := rec.ResponseWriter.Header()
+	if e, ok := plainErrors[status]; ok && strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		// Every error on every path is the envelope.
+		h.Del("Content-Type")
+		h.Del("Content-Length")
+		writeError(&recorder{ResponseWriter: rec.ResponseWriter, req: rec.req}, rec.req, nil, e)
+		rec.status, rec.swallow = status, true
+		return
+	}
+	rec.status = status
 	if ct := h.Get("Content-Type"); strings.HasSuffix(ct, "json") {
 		h.Set("Content-Type", ct+"; charset=utf-8")
 	}
@@ -41,6 +60,9 @@ func (rec *recorder) WriteHeader(status int) {
 func (rec *recorder) Write(b []byte) (int, error) {
 	if rec.status == 0 {
 		rec.WriteHeader(http.StatusOK)
+	}
+	if rec.swallow {
+		return len(b), nil
 	}
 	n, err := rec.ResponseWriter.Write(b)
 	rec.bytes += n
@@ -143,7 +165,7 @@ func securityHeaders(h http.Header) {
 func (s *server) edge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, req: r}
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID(id) {
 			id = newRequestID()
@@ -160,6 +182,7 @@ func (s *server) edge(next http.Handler) http.Handler {
 			defer cancel()
 		}
 		r = r.WithContext(ctx)
+		rec.req = r
 
 		defer func() {
 			if p := recover(); p != nil {
