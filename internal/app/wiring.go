@@ -144,7 +144,7 @@ func (d *deps) handler() http.Handler {
 		},
 		Playground:     cfg.Playground,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
-		RequestTimeout: 30 * time.Second,
+		RequestTimeout: cfg.RequestTimeout,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
 		Logger:         d.log,

@@ -69,6 +69,7 @@ type Config struct {
 	LogLevel  string
 
 	ShutdownTimeout time.Duration
+	RequestTimeout  time.Duration
 }
 
 // Load reads the configuration. Variables come from getenv first, then from
@@ -126,6 +127,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		LogFormat:             r.oneOf("LOG_FORMAT", "text", "text", "json"),
 		LogLevel:              r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		ShutdownTimeout:       r.positive("SHUTDOWN_TIMEOUT_SECONDS", 15, time.Second),
+		RequestTimeout:        r.positive("REQUEST_TIMEOUT_SECONDS", 8, time.Second),
 	}
 	if s := r.get("SECRET_KEY"); s != "" {
 		if len(s) < MinSecretBytes {

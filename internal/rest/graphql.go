@@ -16,6 +16,11 @@ import (
 func graphqlEdge(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if r.Header.Get("Upgrade") != "" {
+			// No WebSocket (or other upgraded) transport is mounted.
+			writeError(w, r, log, problem(auth.CodeBadRequest, "WebSocket transport is not supported"))
+			return
+		}
 		if r.Method == http.MethodGet {
 			next.ServeHTTP(&getGuard{ResponseWriter: w, r: r, log: log}, r)
 			return
