@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/golang-jwt/jwt/v5"
+
+	"gqlauth/internal/auth"
+	"gqlauth/internal/config"
+	"gqlauth/internal/database"
+)
+
+// floor is the bare server the product is measured against: stdlib net/http,
+// golang-jwt with the product's key and parser rules, and one prepared
+// database/sql statement on the same database with the same pool sizes. It
+// answers the same routes as the product, so the same client code drives it.
+type floor struct {
+	base    string
+	db      *sql.DB
+	me      *sql.Stmt
+	rotate  *sql.Stmt
+	key     []byte
+	method  jwt.SigningMethod
+	issuer  string
+	access  time.Duration
+	refresh time.Duration
+	parser  *jwt.Parser
+	srv     *http.Server
+	writeMu sync.Mutex
+}
+
+type floorClaims struct {
+	Type      string `json:"type"`
+	SessionID string `json:"sid"`
+	jwt.RegisteredClaims
+}
+
+const floorMeSQL = `SELECT id, name, email, role, is_active, created_at, updated_at FROM users WHERE id = ?`
+
+// floorRotateSQL is the product's rotation: one conditional UPDATE that only
+// the holder of the current refresh token wins.
+const floorRotateSQL = `UPDATE sessions SET previous_refresh_jti = ?, rotated_at = ?, refresh_jti = ?,
+	refresh_issued_at = ?, expires_at = ?, last_used_at = ?
+	WHERE id = ? AND user_id = ? AND refresh_jti = ? AND revoked_at IS NULL
+	AND expires_at > ? AND absolute_expires_at > ?`
+
+func startFloor(ctx context.Context, cfg *config.Config) (*floor, error) {
+	driver, dsn, err := config.ParseDatabaseURL(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite3" {
+		dsn = database.SQLiteDSN(dsn)
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DBMaxOpen > 0 {
+		db.SetMaxOpenConns(cfg.DBMaxOpen)
+	}
+	if cfg.DBMaxIdle > 0 {
+		db.SetMaxIdleConns(cfg.DBMaxIdle)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	f := &floor{
+		db: db, key: cfg.SecretKey, method: jwt.GetSigningMethod(cfg.Algorithm), issuer: cfg.Issuer,
+		access: cfg.AccessTTL, refresh: cfg.RefreshTTL,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{cfg.Algorithm}),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuer(cfg.Issuer),
+		),
+	}
+	if f.me, err = db.PrepareContext(ctx, placeholders(driver, floorMeSQL)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if f.rotate, err = db.PrepareContext(ctx, placeholders(driver, floorRotateSQL)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/auth/me", f.handleMe)
+	mux.HandleFunc("POST /api/auth/refresh", f.handleRefresh(false))
+	// The same with writes serialized in-process: SQLite has one writer, and
+	// writers that queue in Go do not sleep in SQLite's busy handler.
+	mux.HandleFunc("POST /serial/api/auth/refresh", f.handleRefresh(true))
+	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = f.srv.Serve(ln) }()
+	f.base = "http://" + ln.Addr().String()
+	return f, nil
+}
+
+func (f *floor) close() {
+	_ = f.srv.Close()
+	_ = f.db.Close()
+}
+
+// placeholders turns ? into $1, $2, … for PostgreSQL.
+func placeholders(driver, q string) string {
+	if driver == "sqlite3" {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (f *floor) parse(raw, typ string) (*floorClaims, int, bool) {
+	var c floorClaims
+	_, err := f.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return f.key, nil })
+	if err != nil || c.Type != typ || c.SessionID == "" || c.ID == "" {
+		return nil, 0, false
+	}
+	uid, err := strconv.Atoi(c.Subject)
+	return &c, uid, err == nil && uid > 0
+}
+
+type floorUser struct {
+	ID        int       `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	IsActive  bool      `json:"is_active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (f *floor) handleMe(w http.ResponseWriter, r *http.Request) {
+	raw, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	_, uid, ok := f.parse(raw, auth.TokenAccess)
+	if !ok {
+		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	var u floorUser
+	err := f.me.QueryRowContext(r.Context(), uid).Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.IsActive, &u.CreatedAt, &u.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeFloorJSON(w, u)
+}
+
+func (f *floor) handleRefresh(serial bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { f.refreshOnce(w, r, serial) }
+}
+
+func (f *floor) refreshOnce(w http.ResponseWriter, r *http.Request, serial bool) {
+	var in struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil || json.Unmarshal(body, &in) != nil {
+		http.Error(w, `{"error":"bad request"}`, http.StatusBadRequest)
+		return
+	}
+	c, uid, ok := f.parse(in.RefreshToken, auth.TokenRefresh)
+	if !ok {
+		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	jti, accessJTI := newID(), newID()
+	if serial {
+		f.writeMu.Lock()
+	}
+	res, err := f.rotate.ExecContext(r.Context(),
+		c.ID, now, jti, now, now.Add(f.refresh), now,
+		c.SessionID, uid, c.ID, now, now)
+	if serial {
+		f.writeMu.Unlock()
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		http.Error(w, `{"error":"refresh token already used"}`, http.StatusUnauthorized)
+		return
+	}
+	access, err1 := f.sign(auth.TokenAccess, c.Subject, c.SessionID, accessJTI, now, now.Add(f.access))
+	refresh, err2 := f.sign(auth.TokenRefresh, c.Subject, c.SessionID, jti, now, now.Add(f.refresh))
+	if err := errors.Join(err1, err2); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeFloorJSON(w, map[string]string{"access_token": access, "refresh_token": refresh})
+}
+
+func (f *floor) sign(typ, sub, sid, jti string, iat, exp time.Time) (string, error) {
+	return jwt.NewWithClaims(f.method, floorClaims{
+		Type: typ, SessionID: sid,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: f.issuer, Subject: sub, ID: jti,
+			IssuedAt: jwt.NewNumericDate(iat), ExpiresAt: jwt.NewNumericDate(exp),
+		},
+	}).SignedString(f.key)
+}
+
+func writeFloorJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashOp is the bare hash floor: one argon2id hash with the product's
+// parameters, as a login verifies one.
+func hashOp(*worker) error {
+	_, err := argon2id.CreateHash("correct horse battery staple", auth.Argon2Params)
+	return err
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gqlauth/internal/auth"
+)
+
+// floorOf names the floor each product case is divided by.
+var floorOf = map[string]string{
+	"rest-me":    "floor-me",
+	"graphql-me": "floor-me",
+	"refresh":    "floor-refresh",
+	"login":      "hash",
+	"login-1":    "hash-1",
+}
+
+// ref is a floor: a measured one (res), or the mixed blend (rps, cpu).
+type ref struct {
+	label string
+	res   *result
+	rps   float64
+	cpu   time.Duration
+}
+
+// ratio is r's rate over the floor's.
+func (f ref) ratio(r *result) float64 {
+	if f.res != nil {
+		return r.ratioTo(f.res)
+	}
+	return r.rps() / f.rps
+}
+
+// floors returns the floor of every product case present, including a blend
+// for the mixed workload: the time-weighted mix of the three floors.
+func floors(by map[string]*result) map[string]ref {
+	out := map[string]ref{}
+	for c, f := range floorOf {
+		if r, ok := by[f]; ok && r.n > 0 {
+			out[c] = ref{label: f, res: r, rps: r.rps(), cpu: r.cpuPerReq()}
+		}
+	}
+	me, rf, h := by["floor-me"], by["floor-refresh"], by["hash"]
+	if me != nil && rf != nil && h != nil && me.n > 0 && rf.n > 0 && h.n > 0 {
+		out["mixed"] = ref{
+			label: "blend",
+			rps:   1 / (0.80/me.rps() + 0.15/rf.rps() + 0.05/h.rps()),
+			cpu: time.Duration(0.80*float64(me.cpuPerReq()) + 0.15*float64(rf.cpuPerReq()) +
+				0.05*float64(h.cpuPerReq())),
+		}
+	}
+	return out
+}
+
+// report prints the table, the error samples and the targets, and reports
+// whether any request failed.
+func report(w io.Writer, results []*result, p *product, b *bench) bool {
+	by := map[string]*result{}
+	for _, r := range results {
+		by[r.name] = r
+	}
+	fl := floors(by)
+
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\tclients\treq/s\t× floor\tp50\tp99\terrors\tCPU/req\tCPU × floor\tcores used\t")
+	failed := false
+	for _, r := range results {
+		f, hasFloor := fl[r.name]
+		ratio, cpuRatio := "", ""
+		if hasFloor {
+			ratio = fmt.Sprintf("%.2f× %s", f.ratio(r), f.label)
+			if r.cpu > 0 && f.cpu > 0 {
+				cpuRatio = fmt.Sprintf("%.2f×", float64(r.cpuPerReq())/float64(f.cpu))
+			}
+		}
+		errs := strconv.Itoa(r.errs)
+		if r.shed > 0 {
+			errs += fmt.Sprintf(" (+%d shed 503)", r.shed)
+		}
+		failed = failed || r.errs > 0
+		cores := ""
+		if r.cpu > 0 {
+			cores = fmt.Sprintf("%.2f", r.cpu.Seconds()/r.elapsed.Seconds())
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.name, r.workers, r.rps(), ratio, fmtDur(r.pct(0.50)), fmtDur(r.pct(0.99)), errs, fmtDur(r.cpuPerReq()), cpuRatio, cores)
+	}
+	tw.Flush()
+	for _, line := range strings.Split(strings.TrimRight(table.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+
+	for _, r := range results {
+		if msgs := r.samples.msgs; len(msgs) > 0 {
+			fmt.Fprintf(w, "\nfirst errors of %s:\n", r.name)
+			for _, m := range msgs {
+				fmt.Fprintf(w, "  %s\n", m)
+			}
+		}
+	}
+
+	fmt.Fprintln(w, "\ntargets (timings on a shared machine are noisy: a MISS is a finding, never a failure):")
+	for _, t := range targets(by, fl, p, b) {
+		fmt.Fprintf(w, "  %-5s %-58s %s\n", t.verdict, t.what, t.got)
+	}
+	return failed
+}
+
+type target struct {
+	verdict, what, got string
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func targets(by map[string]*result, fl map[string]ref, p *product, b *bench) []target {
+	var out []target
+	rate := func(c string, atLeast float64, what string) {
+		r, okR := by[c]
+		f, okF := fl[c]
+		if !okR || !okF {
+			out = append(out, target{"n/a", what, "(case or floor not run)"})
+			return
+		}
+		x := f.ratio(r)
+		got := fmt.Sprintf("%.2f× %s, %d errors", x, f.label, r.errs)
+		if r.cpu > 0 && f.cpu > 0 {
+			// When CPU-bound, req/s scale with 1/(CPU per request); this
+			// estimate does not move with the neighbours' load.
+			got += fmt.Sprintf("; by CPU/req %.2f×", float64(f.cpu)/float64(r.cpuPerReq()))
+		}
+		out = append(out, target{verdict(x >= atLeast && r.errs == 0), what, got})
+	}
+	rate("rest-me", 0.6, "REST me ≥ 0.6× floor req/s")
+	rate("graphql-me", 0.4, "GraphQL me ≥ 0.4× floor req/s")
+	rate("refresh", 0.6, "rotating refresh ≥ 0.6× refresh floor req/s")
+	rate("login", 0.9, "login ≥ 0.9× bare hash rate")
+
+	if l, h := by["login-1"], by["hash-1"]; l != nil && h != nil && h.n > 0 {
+		x := float64(l.pct(0.5)) / float64(h.pct(0.5))
+		out = append(out, target{verdict(x <= 1.1 && l.errs == 0), "one login's latency ≤ 1.1× one hash (p50)",
+			fmt.Sprintf("%.2f× (%s vs %s)", x, fmtDur(l.pct(0.5)), fmtDur(h.pct(0.5)))})
+	} else {
+		out = append(out, target{"n/a", "one login's latency ≤ 1.1× one hash (p50)", "(login-1 or hash-1 not run)"})
+	}
+
+	quiet, loud := by["storm: me alone"], by["storm: me"]
+	if quiet == nil || loud == nil {
+		out = append(out, target{"n/a", "me p99 during a login storm ≤ 2× without", "(storm not run)"})
+		return out
+	}
+	x := float64(loud.pct(0.99)) / float64(quiet.pct(0.99))
+	out = append(out, target{verdict(x <= 2 && loud.errs == 0), "me p99 during a login storm ≤ 2× without",
+		fmt.Sprintf("%.2f× (%s vs %s)", x, fmtDur(loud.pct(0.99)), fmtDur(quiet.pct(0.99)))})
+
+	// Memory is bounded by the hash queue when a storm of b.storm clients
+	// needs no more than the login case, whose clients all fit in the queue,
+	// plus one more hash per worker (garbage allocated during a collection).
+	// Unbounded, every storm client would hold a hash's memory at once.
+	k := uint64(p.cfg.HashConcurrency)
+	perHash := uint64(b.hashMiB()) << 20
+	what := fmt.Sprintf("memory during a %d-client login storm bounded by the hash queue", b.storm)
+	var stormLogin *result
+	for _, r := range by {
+		if strings.HasPrefix(r.name, "storm: ") && strings.HasSuffix(r.name, "login") {
+			stormLogin = r
+		}
+	}
+	got := fmt.Sprintf("peak HeapInuse %s, Sys %s (%d hashes × %d MiB in flight; unbounded would be %d × %d MiB)",
+		fmtMiB(loud.mem.heapInuse), fmtMiB(loud.mem.sys), k, b.hashMiB(), b.storm, b.hashMiB())
+	if stormLogin != nil {
+		got += fmt.Sprintf("; %d logins ok, %d shed", stormLogin.n, stormLogin.shed)
+	}
+	login := by["login"]
+	if login == nil {
+		out = append(out, target{"n/a", what, got + " (login case not run)"})
+		return out
+	}
+	bound := login.mem.heapInuse + k*perHash
+	got += fmt.Sprintf("; bound %s = login case (%d clients) %s + %d × %d MiB",
+		fmtMiB(bound), login.workers, fmtMiB(login.mem.heapInuse), k, b.hashMiB())
+	out = append(out, target{verdict(loud.mem.heapInuse <= bound), what, got})
+	return out
+}
+
+// hashMiB is the memory one argon2id hash holds while it runs.
+func (b *bench) hashMiB() int { return int(auth.Argon2Params.Memory / 1024) }

@@ -1,0 +1,107 @@
+package rest_test
+
+// Micro-benchmarks of GET /api/auth/me through the whole REST surface
+// (rest.New with its edge middleware), wired as internal/app wires it, on
+// SQLite in b.TempDir():
+//
+//	go test -run '^$' -bench . -benchmem ./internal/rest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gqlauth/graph"
+	"gqlauth/internal/auth"
+	"gqlauth/internal/database"
+	"gqlauth/internal/ratelimit"
+	"gqlauth/internal/rest"
+)
+
+// newBenchHandler builds the service and the HTTP surface like
+// internal/app/wiring.go (database limiter, rate limits off) and returns the
+// handler and an access token of a registered user.
+func newBenchHandler(b *testing.B, log *slog.Logger) (http.Handler, string) {
+	b.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "bench.db"), database.Pool{MaxOpen: 16, MaxIdle: 16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), "HS256", "gqlauth", time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hasher, err := auth.NewHasher(auth.Argon2Params, 1, 4, 2*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := auth.New(auth.Options{
+		Client: db.Client, Tokens: tokens, Hasher: hasher, Limiter: ratelimit.NewStore(db.Client, nil),
+		AccessTTL: 30 * time.Minute, RefreshTTL: 7 * 24 * time.Hour,
+		ReuseInterval: 10 * time.Second, SessionMaxAge: 30 * 24 * time.Hour,
+		Unavailable: database.IsUnavailable, Logger: log,
+	})
+	pair, err := svc.Register(ctx, auth.RegisterInput{Name: "Bench User", Email: "bench@example.com", Password: "loadbench-Pw-0001"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gql := graph.NewHandler(svc, graph.Options{
+		Introspection: true, MaxDepth: 10, MaxComplexity: 300, MaxTokens: 2000, MaxAuthFields: 5, Logger: log,
+	})
+	h := rest.New(rest.Options{
+		Auth: svc, GraphQL: gql, Ready: db.Ping, Playground: true, MaxBodyBytes: 64 << 10,
+		RequestTimeout: 30 * time.Second, Logger: log,
+	})
+	return h, pair.AccessToken
+}
+
+func benchMe(b *testing.B, log *slog.Logger) {
+	h, token := newBenchHandler(b, log)
+	req := httptest.NewRequest(http.MethodGet, "/api/auth/me", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkMe runs with the logger at error level, as the load benchmark does.
+func BenchmarkMe(b *testing.B) {
+	benchMe(b, slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})))
+}
+
+// BenchmarkMeInfoLog is the default LOG_LEVEL=info: one request line per
+// request, formatted and discarded.
+func BenchmarkMeInfoLog(b *testing.B) {
+	benchMe(b, slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})))
+}
+
+// BenchmarkGraphQLMe is the GraphQL `me` through the REST edge, as served.
+func BenchmarkGraphQLMe(b *testing.B) {
+	h, token := newBenchHandler(b, slog.New(slog.DiscardHandler))
+	const body = `{"query":"{ me { id email } }"}`
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
