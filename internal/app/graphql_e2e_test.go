@@ -160,6 +160,14 @@ func TestGraphQLTransportRules(t *testing.T) {
 	// Not JSON.
 	r = s.request(http.MethodPost, "/graphql", `{"query": `)
 	expect(t, r, http.StatusBadRequest, "BAD_REQUEST")
+	// Members of the wrong type: refused without echoing the body.
+	r = s.request(http.MethodPost, "/graphql", `{"query": 5, "variables": {"password": "hunter2hunter2"}}`)
+	expect(t, r, http.StatusBadRequest, "BAD_REQUEST")
+	if strings.Contains(string(r.Raw), "hunter2") {
+		t.Fatalf("the body was echoed back: %s", r.Raw)
+	}
+	r = s.request(http.MethodPost, "/graphql", `{"query": "{ me { id } }", "variables": [1]}`)
+	expect(t, r, http.StatusBadRequest, "BAD_REQUEST")
 	// Unparseable GraphQL: 4xx with errors.
 	r = s.gql(`{ me { id `, nil)
 	if r.Status != 422 && r.Status != 400 {

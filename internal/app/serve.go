@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -26,6 +27,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer d.Close()
 	cfg := d.cfg
 
+	reserveProcessorsForHashing(cfg.HashConcurrency)
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return err
@@ -93,4 +95,15 @@ func displayAddr(a *net.TCPAddr) string {
 		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
 	}
 	return a.String()
+}
+
+// reserveProcessorsForHashing gives the Go scheduler one processor more per
+// hashing worker. Password hashes run on low-priority threads (see
+// auth.Hasher); with the extra processors a token check never waits for a
+// hash to be preempted, and the kernel runs it ahead of the hashes.
+func reserveProcessorsForHashing(workers int) {
+	want := runtime.NumCPU() + workers
+	if runtime.GOMAXPROCS(0) < want {
+		runtime.GOMAXPROCS(want)
+	}
 }

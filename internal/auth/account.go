@@ -111,6 +111,10 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 		}
 	}
 
+	if s.hasher.Saturated() {
+		// Shed before the lookup: under a login storm a refusal costs little.
+		return nil, Unavailable(ErrHashBusy)
+	}
 	u, err := s.db.User.Query().Where(user.Email(email)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, s.storeErr(err)

@@ -92,8 +92,14 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer release()
-	return argon2id.CreateHash(password, h.params)
+	var hash string
+	runLowPriority(func() { hash, err = argon2id.CreateHash(password, h.params) })
+	return hash, err
 }
+
+// Saturated reports whether every slot is taken and the queue is full, so a
+// caller can refuse before doing other work for a hash it will not get.
+func (h *Hasher) Saturated() bool { return len(h.waiting) == cap(h.waiting) }
 
 // Verify reports whether password matches encoded (argon2id, or a legacy
 // bcrypt hash) and whether the hash should be replaced by a current argon2id
@@ -104,6 +110,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 		return false, false, err
 	}
 	defer release()
+	runLowPriority(func() { ok, rehash, err = h.verify(password, encoded) })
+	return ok, rehash, err
+}
+
+func (h *Hasher) verify(password, encoded string) (ok, rehash bool, err error) {
 	switch {
 	case encoded == "":
 		_, _ = argon2id.ComparePasswordAndHash(password, h.dummy)

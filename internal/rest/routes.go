@@ -102,8 +102,11 @@ var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, htt
 // dispatch serves matched routes and answers everything else with the error
 // envelope: 405 with Allow for a known path, 404 otherwise.
 func (s *server) dispatch(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := s.mux.Handler(r); pattern != "" {
-		s.mux.ServeHTTP(w, r)
+	if h, pattern := s.mux.Handler(r); pattern != "" {
+		// Served directly rather than through mux.ServeHTTP, which would
+		// match the route a second time; no route uses path values.
+		r.Pattern = pattern
+		h.ServeHTTP(w, r)
 		return
 	}
 	var allowed []string
