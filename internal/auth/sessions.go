@@ -184,7 +184,8 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	// One query: the user, provided the token's session is active.
 	u, err := s.db.User.Query().
 		Where(user.ID(uid), user.HasSessionsWith(activeSession(claims.SessionID, now)...)).
-		Only(ctx)
+		Select(principalFields...).
+		First(ctx)
 	if ent.IsNotFound(err) {
 		// Tell an inactive user (403) from a dead session (401).
 		inactive, qerr := s.db.User.Query().Where(user.ID(uid), user.IsActive(false)).Exist(ctx)
@@ -203,6 +204,11 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 		return nil, Errorf(CodeForbidden, MsgInactiveUser)
 	}
 	return &Principal{User: userOf(u), SessionID: claims.SessionID}, nil
+}
+
+// principalFields are the user columns a principal needs: not the hash.
+var principalFields = []string{
+	user.FieldName, user.FieldEmail, user.FieldRole, user.FieldIsActive, user.FieldCreatedAt, user.FieldUpdatedAt,
 }
 
 func activeSession(sid string, now time.Time) []predicate.Session {
