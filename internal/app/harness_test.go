@@ -4,60 +4,22 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"gqlauth/internal/app"
+	"gqlauth/internal/testenv"
 )
 
 // testSecret is the SECRET_KEY of test servers; tests forge tokens with it.
 const testSecret = "test-secret-key-that-is-long-enough-0123456789"
-
-// databaseURL returns a fresh database for one test: an SQLite file in a
-// temporary directory, or — when TEST_DATABASE_URL is set — a new schema in
-// that PostgreSQL database, dropped when the test ends.
-func databaseURL(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		return "sqlite://" + filepath.Join(t.TempDir(), "test.db")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("creating schema on TEST_DATABASE_URL: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // envFunc returns a getenv over vars.
 func envFunc(vars map[string]string) func(string) string {
@@ -70,7 +32,7 @@ func baseEnv(t testing.TB) map[string]string {
 		"PORT":         "0",
 		"HOST":         "127.0.0.1",
 		"SECRET_KEY":   testSecret,
-		"DATABASE_URL": databaseURL(t),
+		"DATABASE_URL": testenv.DatabaseURL(t),
 		"LOG_LEVEL":    "warn",
 	}
 }
@@ -176,24 +138,7 @@ func (r *response) str(path string) string {
 
 // get returns the value at a dotted path of the JSON body; numeric parts
 // index arrays.
-func (r *response) get(path string) any {
-	var cur any = r.JSON
-	for _, part := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[part]
-		case []any:
-			var i int
-			if _, err := fmt.Sscan(part, &i); err != nil || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
+func (r *response) get(path string) any { return testenv.Lookup(r.JSON, path) }
 
 // request sends one request; body may be nil, a string (sent as is) or any
 // value (sent as JSON). Headers are "Name: value" strings.

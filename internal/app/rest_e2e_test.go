@@ -3,8 +3,9 @@ package app_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"gqlauth/internal/testenv"
 )
 
 func TestRESTRegisterAndLogin(t *testing.T) {
@@ -244,30 +245,30 @@ func TestRESTRefreshGraceWindow(t *testing.T) {
 	expect(t, third, http.StatusOK, "")
 }
 
-func TestRESTConcurrentRefreshExactlyOneWins(t *testing.T) {
-	s := startServer(t, map[string]string{"REFRESH_REUSE_INTERVAL": "0"})
-	a := s.register(t)
-	const n = 8
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i] = s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": a.Refresh}).Status
-		}()
-	}
-	wg.Wait()
-	ok := 0
+// race sends n requests at once and returns how many got status win, and
+// every status; a status other than win or lose is an error.
+func race(t *testing.T, n, win, lose int, send func() *response) (wins int, statuses []int) {
+	t.Helper()
+	statuses = make([]int, n)
+	testenv.AtOnce(n, func(i int) { statuses[i] = send().Status })
 	for _, st := range statuses {
 		switch st {
-		case http.StatusOK:
-			ok++
-		case http.StatusUnauthorized:
+		case win:
+			wins++
+		case lose:
 		default:
 			t.Errorf("unexpected status %d", st)
 		}
 	}
+	return wins, statuses
+}
+
+func TestRESTConcurrentRefreshExactlyOneWins(t *testing.T) {
+	s := startServer(t, map[string]string{"REFRESH_REUSE_INTERVAL": "0"})
+	a := s.register(t)
+	ok, statuses := race(t, 8, http.StatusOK, http.StatusUnauthorized, func() *response {
+		return s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": a.Refresh})
+	})
 	if ok != 1 {
 		t.Fatalf("%d refreshes succeeded, want exactly 1 (%v)", ok, statuses)
 	}
@@ -276,27 +277,9 @@ func TestRESTConcurrentRefreshExactlyOneWins(t *testing.T) {
 func TestRESTConcurrentRegisterOneWins(t *testing.T) {
 	s := startServer(t, nil)
 	email := newEmail()
-	const n = 8
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i] = s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": "Racer", "email": email, "password": "securePassword123"}).Status
-		}()
-	}
-	wg.Wait()
-	created := 0
-	for _, st := range statuses {
-		switch st {
-		case http.StatusCreated:
-			created++
-		case http.StatusConflict:
-		default:
-			t.Errorf("unexpected status %d", st)
-		}
-	}
+	created, statuses := race(t, 8, http.StatusCreated, http.StatusConflict, func() *response {
+		return s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": "Racer", "email": email, "password": "securePassword123"})
+	})
 	if created != 1 {
 		t.Fatalf("%d registrations succeeded, want 1 (%v)", created, statuses)
 	}

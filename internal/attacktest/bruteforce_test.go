@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"gqlauth/internal/testenv"
 )
 
 // TestBruteForce promises: login attempts are limited per account (failed
@@ -161,22 +163,13 @@ func TestBruteForce(t *testing.T) {
 		a := srv.register(t)
 		statuses := make([]int, attempts)
 		errs := make([]error, attempts)
-		var wg sync.WaitGroup
-		gate := make(chan struct{})
-		for i := range statuses {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-gate
-				r, err := srv.login(a.Email, wrongPassword)
-				errs[i] = err
-				if r != nil {
-					statuses[i] = r.Status
-				}
-			}()
-		}
-		close(gate)
-		wg.Wait()
+		testenv.AtOnce(attempts, func(i int) {
+			r, err := srv.login(a.Email, wrongPassword)
+			errs[i] = err
+			if r != nil {
+				statuses[i] = r.Status
+			}
+		})
 		passed := 0
 		for i, s := range statuses {
 			if errs[i] != nil {

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +26,10 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx", for fresh schemas and reading rows
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx", for reading rows
 	_ "github.com/mattn/go-sqlite3"    // "sqlite3", for integrity_check and reading rows
+
+	"gqlauth/internal/testenv"
 )
 
 // testSecret is the SECRET_KEY of every child; restarts reuse it.
@@ -88,53 +89,19 @@ type testDB struct {
 
 func (d *testDB) isSQLite() bool { return d.Path != "" }
 
-// newDB returns a fresh database: PostgreSQL when TEST_DATABASE_URL is set
-// (unless sqliteOnly), else an SQLite file in a temporary directory.
+// newDB returns a fresh database: a new schema of TEST_DATABASE_URL when
+// that is a PostgreSQL URL (unless sqliteOnly), else an SQLite file in a
+// temporary directory. The schema is dropped when the test ends, after the
+// children, whose cleanups run first.
 func newDB(t *testing.T, sqliteOnly bool) *testDB {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
+	base := testenv.PostgresURL()
 	if base == "" || sqliteOnly {
-		p := filepath.Join(t.TempDir(), "gqlauth.db")
-		return &testDB{URL: "sqlite://" + p, Path: p}
+		u := testenv.SQLiteURL(t)
+		return &testDB{URL: u, Path: strings.TrimPrefix(u, "sqlite://")}
 	}
-	schema := newSchema(t, base)
-	return &testDB{URL: withSearchPath(t, base, schema), Schema: schema}
-}
-
-// newSchema creates a schema on the PostgreSQL at base and drops it when
-// the test ends (after the children, whose cleanups run first).
-func newSchema(t *testing.T, base string) string {
-	t.Helper()
-	schema := "attack_" + randHex(6)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("creating a schema on TEST_DATABASE_URL: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	return schema
-}
-
-func withSearchPath(t *testing.T, raw, schema string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	schema := testenv.NewSchema(t, base)
+	return &testDB{URL: testenv.WithSearchPath(t, base, schema), Schema: schema}
 }
 
 // open opens the test database from the test process.
@@ -377,24 +344,7 @@ type reply struct {
 
 // get returns the value at a dotted path of the JSON body; numeric parts
 // index arrays.
-func (r *reply) get(path string) any {
-	var cur any = r.JSON
-	for _, part := range strings.Split(path, ".") {
-		switch v := cur.(type) {
-		case map[string]any:
-			cur = v[part]
-		case []any:
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(v) {
-				return nil
-			}
-			cur = v[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
+func (r *reply) get(path string) any { return testenv.Lookup(r.JSON, path) }
 
 func (r *reply) str(path string) string {
 	s, _ := r.get(path).(string)

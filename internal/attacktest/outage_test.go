@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gqlauth/internal/testenv"
 )
 
 // outageBound is how long a request may take while the database is away.
@@ -34,11 +36,11 @@ func proxiedServer(t *testing.T) (*child, *tcpProxy, *account) {
 		target = net.JoinHostPort(u.Hostname(), "5432")
 	}
 	proxy := newTCPProxy(t, target)
-	schema := newSchema(t, base)
+	schema := testenv.NewSchema(t, base)
 	via := *u
 	via.Host = proxy.addr
 	srv := startChild(t, map[string]string{
-		"DATABASE_URL":   withSearchPath(t, via.String(), schema),
+		"DATABASE_URL":   testenv.WithSearchPath(t, via.String(), schema),
 		"LOGIN_IP_LIMIT": "0",
 	})
 	a := srv.register(t)

@@ -10,7 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"gqlauth/ent"
 	"gqlauth/internal/auth"
 	"gqlauth/internal/database"
+	"gqlauth/internal/testenv"
 )
 
 type benchEnv struct {
@@ -33,11 +33,7 @@ type benchEnv struct {
 // registers one user, whose session the benchmarks use.
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	db, err := database.Open(context.Background(), "sqlite://"+filepath.Join(b.TempDir(), "bench.db"), database.Pool{MaxOpen: 16, MaxIdle: 16})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return newBenchEnvOn(b, db)
+	return newBenchEnvOn(b, testenv.OpenBench(b))
 }
 
 // newBenchEnvStmtCache is newBenchEnv with mattn/go-sqlite3's per-connection
@@ -49,38 +45,20 @@ func newBenchEnvStmtCache(b *testing.B) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sqlDB.SetMaxOpenConns(16)
-	sqlDB.SetMaxIdleConns(16)
+	sqlDB.SetMaxOpenConns(testenv.BenchPool.MaxOpen)
+	sqlDB.SetMaxIdleConns(testenv.BenchPool.MaxIdle)
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.SQLite, sqlDB)))
-	return newBenchEnvOn(b, &database.DB{Client: client, SQL: sqlDB, Dialect: dialect.SQLite})
+	db := &database.DB{Client: client, SQL: sqlDB, Dialect: dialect.SQLite}
+	b.Cleanup(func() { db.Close() })
+	testenv.Migrate(b, db)
+	return newBenchEnvOn(b, db)
 }
 
+// newBenchEnvOn builds the service on db, which is open and migrated.
 func newBenchEnvOn(b *testing.B, db *database.DB) *benchEnv {
 	b.Helper()
-	ctx := context.Background()
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), "HS256", "gqlauth", time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hasher, err := auth.NewHasher(auth.Argon2Params, 1, 4, 2*time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := auth.New(auth.Options{
-		Client: db.Client, Tokens: tokens, Hasher: hasher,
-		AccessTTL: 30 * time.Minute, RefreshTTL: 7 * 24 * time.Hour,
-		ReuseInterval: 10 * time.Second, SessionMaxAge: 30 * 24 * time.Hour,
-		Unavailable: database.IsUnavailable,
-	})
-	pair, err := svc.Register(ctx, auth.RegisterInput{Name: "Bench User", Email: "bench@example.com", Password: "loadbench-Pw-0001"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &benchEnv{db: db, tokens: tokens, svc: svc, pair: pair}
+	s := testenv.NewService(b, db, nil)
+	return &benchEnv{db: db, tokens: s.Tokens, svc: s.Service, pair: s.Pair}
 }
 
 func BenchmarkTokensParse(b *testing.B) {

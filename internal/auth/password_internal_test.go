@@ -11,6 +11,21 @@ import (
 
 var internalCheapParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
+// heldHasher returns a hasher with one worker and a queue of queue callers
+// waiting at most wait, its only worker slot already taken; release frees it.
+func heldHasher(t *testing.T, queue int, wait time.Duration) (h *Hasher, release func()) {
+	t.Helper()
+	h, err := NewHasher(internalCheapParams, 1, queue, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err = h.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, release
+}
+
 // TestHasherQueueBounds holds the only worker slot and checks that further
 // callers wait at most `wait`, that no more than workers+queue callers are
 // admitted, and that a cancelled caller leaves at once.
@@ -19,14 +34,7 @@ func TestHasherQueueBounds(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("queue full refuses at once", func(t *testing.T) {
-		h, err := NewHasher(internalCheapParams, 1, 0, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		release, err := h.acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		h, release := heldHasher(t, 0, time.Minute)
 		defer release()
 		if h.QueueDepth() != 1 {
 			t.Fatalf("QueueDepth = %d, want 1", h.QueueDepth())
@@ -44,14 +52,7 @@ func TestHasherQueueBounds(t *testing.T) {
 	})
 
 	t.Run("waiter times out", func(t *testing.T) {
-		h, err := NewHasher(internalCheapParams, 1, 1, 20*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		release, err := h.acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		h, release := heldHasher(t, 1, 20*time.Millisecond)
 		if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrHashBusy) {
 			t.Fatalf("Hash while the worker is held: %v, want ErrHashBusy", err)
 		}
@@ -68,14 +69,7 @@ func TestHasherQueueBounds(t *testing.T) {
 	})
 
 	t.Run("cancelled waiter leaves", func(t *testing.T) {
-		h, err := NewHasher(internalCheapParams, 1, 1, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		release, err := h.acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		h, release := heldHasher(t, 1, time.Minute)
 		defer release()
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()

@@ -2,11 +2,11 @@ package auth_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"gqlauth/internal/auth"
+	"gqlauth/internal/testenv"
 )
 
 // TestLoginFailureLimitUnderConcurrency: the per-email failure limit must
@@ -19,21 +19,10 @@ func TestLoginFailureLimitUnderConcurrency(t *testing.T) {
 	env := newTestService(t, withHasherParams(slowParams),
 		withLimits(auth.Limits{LoginFailures: auth.Rule{Limit: limit, Window: time.Hour}}))
 	env.register(t, testName, testEmail, testPassword)
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, n)
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, errs[i] = env.svc.Login(context.Background(), testEmail, "wrongPassword99")
-		}()
-	}
-	close(start)
-	wg.Wait()
+	errs := make([]error, n)
+	testenv.AtOnce(n, func(i int) {
+		_, errs[i] = env.svc.Login(context.Background(), testEmail, "wrongPassword99")
+	})
 	checked := 0
 	for _, err := range errs {
 		switch e := asAuthErr(t, err); e.Code {

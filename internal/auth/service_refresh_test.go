@@ -2,12 +2,12 @@ package auth_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"gqlauth/ent/session"
 	"gqlauth/internal/auth"
+	"gqlauth/internal/testenv"
 )
 
 // refresh calls Refresh and fails the test on an error.
@@ -227,18 +227,9 @@ func TestRefreshConcurrent(t *testing.T) {
 	const n = 10
 	run := func(t *testing.T, env *testEnv, raw string) ([]*auth.TokenPair, []error) {
 		pairs, errs := make([]*auth.TokenPair, n), make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				pairs[i], errs[i] = env.svc.Refresh(context.Background(), raw)
-			}()
-		}
-		close(start)
-		wg.Wait()
+		testenv.AtOnce(n, func(i int) {
+			pairs[i], errs[i] = env.svc.Refresh(context.Background(), raw)
+		})
 		return pairs, errs
 	}
 

@@ -3,12 +3,12 @@ package auth_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gqlauth/ent/user"
 	"gqlauth/internal/auth"
+	"gqlauth/internal/testenv"
 )
 
 func TestRegisterSuccess(t *testing.T) {
@@ -180,26 +180,15 @@ func TestRegisterConcurrentDuplicates(t *testing.T) {
 	// before any of them inserts: the unique index has to decide.
 	env := newTestService(t, withHasherParams(slowParams))
 	const n = 10
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, n)
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			// Different case each time: the comparison is case-insensitive.
-			email := testEmail
-			if i%2 == 1 {
-				email = strings.ToUpper(testEmail)
-			}
-			_, errs[i] = env.svc.Register(context.Background(), auth.RegisterInput{Name: testName, Email: email, Password: testPassword})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	errs := make([]error, n)
+	testenv.AtOnce(n, func(i int) {
+		// Different case each time: the comparison is case-insensitive.
+		email := testEmail
+		if i%2 == 1 {
+			email = strings.ToUpper(testEmail)
+		}
+		_, errs[i] = env.svc.Register(context.Background(), auth.RegisterInput{Name: testName, Email: email, Password: testPassword})
+	})
 	ok := 0
 	for i, err := range errs {
 		if err == nil {

@@ -2,29 +2,19 @@ package auth_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 	"github.com/alexedwards/argon2id"
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for TEST_DATABASE_URL
-	_ "github.com/mattn/go-sqlite3"    // "sqlite3" driver
 
 	"gqlauth/ent"
 	"gqlauth/ent/user"
 	"gqlauth/internal/auth"
 	"gqlauth/internal/database"
 	"gqlauth/internal/ratelimit"
+	"gqlauth/internal/testenv"
 )
 
 // Test defaults: the contract's defaults, with cheap argon2 parameters.
@@ -46,34 +36,18 @@ var (
 	slowParams = &argon2id.Params{Memory: 8 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 )
 
-// fakeClock is an injectable clock that only moves when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
+// newFakeClock returns the tests' injectable clock, which only moves when
+// told to.
+func newFakeClock() *testenv.Clock {
 	// Sub-second part on purpose: the service truncates to whole seconds.
-	return &fakeClock{t: time.Date(2031, 3, 4, 10, 20, 30, 250_000_000, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return testenv.NewClock(time.Date(2031, 3, 4, 10, 20, 30, 250_000_000, time.UTC))
 }
 
 // testEnv is one service over its own fresh database.
 type testEnv struct {
 	svc     *auth.Service
 	client  *ent.Client
-	clock   *fakeClock
+	clock   *testenv.Clock
 	tokens  *auth.Tokens
 	hasher  *auth.Hasher
 	limiter *ratelimit.Store
@@ -97,13 +71,14 @@ func mustHasher(p *argon2id.Params) *auth.Hasher {
 	return h
 }
 
-// newTestService returns a service on a fresh database (SQLite file, or a
-// fresh PostgreSQL schema when TEST_DATABASE_URL is a postgres URL), a fake
+// newTestService returns a service on a fresh database (testenv.NewDB: an
+// SQLite file, or a fresh PostgreSQL schema when TEST_DATABASE_URL is a
+// postgres URL), a fake
 // clock shared by the service, the token verifier and the rate limiter, and
 // the contract's default lifetimes. Rate limits are off unless set.
 func newTestService(t testing.TB, opts ...option) *testEnv {
 	t.Helper()
-	client := openTestClient(t)
+	client := testenv.NewDB(t).Client
 	clock := newFakeClock()
 	tokens, err := auth.NewTokens(testSecret, "HS256", testIssuer, clock.Now)
 	if err != nil {
@@ -126,88 +101,6 @@ func newTestService(t testing.TB, opts ...option) *testEnv {
 		opt(&o)
 	}
 	return &testEnv{svc: auth.New(o), client: client, clock: clock, tokens: tokens, hasher: o.Hasher, limiter: limiter}
-}
-
-// usingPostgres reports whether tests run on PostgreSQL.
-func usingPostgres() bool {
-	u := os.Getenv("TEST_DATABASE_URL")
-	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
-}
-
-var migrateMu sync.Mutex
-
-func openTestClient(t testing.TB) *ent.Client {
-	t.Helper()
-	var (
-		db  *sql.DB
-		dia string
-	)
-	if usingPostgres() {
-		db, dia = openPostgres(t, os.Getenv("TEST_DATABASE_URL")), dialect.Postgres
-	} else {
-		var err error
-		// A file, not :memory:, so that the pool really has several
-		// connections and concurrency tests mean something.
-		db, err = sql.Open("sqlite3", database.SQLiteDSN(filepath.Join(t.TempDir(), "auth.db")))
-		if err != nil {
-			t.Fatalf("open sqlite: %v", err)
-		}
-		dia = dialect.SQLite
-	}
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(dia, db)))
-	t.Cleanup(func() { client.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// Ent's migration fills in the package-level table descriptors
-	// (schema.Atlas.setupTables) and is not safe to run concurrently.
-	migrateMu.Lock()
-	defer migrateMu.Unlock()
-	if err := client.Schema.Create(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return client
-}
-
-// openPostgres creates a schema of its own for the test and returns a pool
-// whose search_path is that schema; the schema is dropped at cleanup.
-func openPostgres(t testing.TB, rawURL string) *sql.DB {
-	t.Helper()
-	admin, err := sql.Open("pgx", rawURL)
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	schema := "t_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	// Registered first, so it runs after the client is closed.
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatalf("TEST_DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	// Enough for the concurrency tests, few enough for parallel tests to
-	// stay under max_connections.
-	db.SetMaxOpenConns(12)
-	return db
 }
 
 // ---- assertion helpers ----

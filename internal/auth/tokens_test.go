@@ -8,13 +8,14 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"gqlauth/internal/auth"
+	"gqlauth/internal/testenv"
 )
 
 // tokenFixture is a Tokens verifier on a fake clock plus what is needed to
 // forge tokens for it.
 type tokenFixture struct {
 	tokens *auth.Tokens
-	clock  *fakeClock
+	clock  *testenv.Clock
 	kid    string
 }
 

@@ -2,37 +2,18 @@ package ratelimit
 
 import (
 	"crypto/rand"
-	"database/sql"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
-
 	"gqlauth/ent"
 	"gqlauth/internal/auth"
 	"gqlauth/internal/database"
+	"gqlauth/internal/testenv"
 )
 
 // clock is a settable time source, so windows roll over without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testenv.Clock
 
 // windowStart is a minute (and hour) boundary, so the test knows where each
 // window ends.
@@ -68,11 +49,11 @@ func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 		{"a new window starts from zero", func(t *testing.T, l auth.Limiter, c *clock, key func(string) string) {
 			hit(t, l, key("a"), w)
 			hit(t, l, key("a"), w)
-			c.advance(w - 6*time.Second) // the window's last second
+			c.Advance(w - 6*time.Second) // the window's last second
 			if n, _ := count(t, l, key("a"), w); n != 2 {
 				t.Fatalf("count late in the window = %d, want 2", n)
 			}
-			c.advance(time.Second)
+			c.Advance(time.Second)
 			if n, reset := count(t, l, key("a"), w); n != 0 || !reset.Equal(windowStart.Add(2*w)) {
 				t.Fatalf("count in the next window = %d, reset %v; want 0, reset %v", n, reset, windowStart.Add(2*w))
 			}
@@ -127,7 +108,7 @@ func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 			hit(t, l, key("a"), w)
 			hit(t, l, key("a"), w)
 			hit(t, l, key("b"), w)
-			c.advance(10 * time.Second) // windows of different lengths now start apart
+			c.Advance(10 * time.Second) // windows of different lengths now start apart
 			hit(t, l, key("a"), 10*time.Second)
 			if n, _ := count(t, l, key("a"), w); n != 2 {
 				t.Fatalf("count of a = %d, want 2", n)
@@ -148,9 +129,9 @@ func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &clock{t: windowStart.Add(5 * time.Second)}
+			c := testenv.NewClock(windowStart.Add(5 * time.Second))
 			ns := rand.Text()
-			tc.run(t, newLimiter(t, c.now), c, func(k string) string { return "test-" + ns + ":" + k })
+			tc.run(t, newLimiter(t, c.Now), c, func(k string) string { return "test-" + ns + ":" + k })
 		})
 	}
 }
@@ -180,11 +161,11 @@ func TestStoreLimiter(t *testing.T) {
 }
 
 func TestStoreSweep(t *testing.T) {
-	c := &clock{t: windowStart}
-	s := NewStore(newTestClient(t), c.now)
+	c := testenv.NewClock(windowStart)
+	s := NewStore(newTestClient(t), c.Now)
 	hit(t, s, "login-ip:a", time.Minute)
 	hit(t, s, "login-ip:b", time.Hour)
-	c.advance(time.Minute + time.Second)
+	c.Advance(time.Minute + time.Second)
 	if n, err := s.Sweep(t.Context()); err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want the ended window only (1)", n, err)
 	}
@@ -196,14 +177,5 @@ func TestStoreSweep(t *testing.T) {
 // newTestClient opens a migrated SQLite database in a temporary directory.
 func newTestClient(t *testing.T) *ent.Client {
 	t.Helper()
-	db, err := sql.Open("sqlite3", database.SQLiteDSN(filepath.Join(t.TempDir(), "limits.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.SQLite, db)))
-	t.Cleanup(func() { client.Close() })
-	if err := client.Schema.Create(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return client
+	return testenv.Open(t, testenv.SQLiteURL(t), database.Pool{}).Client
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gqlauth/internal/auth"
+	"gqlauth/internal/testenv"
 )
 
 // redisURL is the Redis the tests may use; CI sets TEST_REDIS_URL.
@@ -46,11 +47,11 @@ func TestRedisLimiter(t *testing.T) {
 // The fake clock moves windows, but Redis's own clock expires the keys:
 // each counter must carry a TTL that ends (about) with its window.
 func TestRedisCounterExpires(t *testing.T) {
-	c := &clock{t: windowStart.Add(5 * time.Second)}
-	r := newTestRedis(t, redisURL(t), c.now)
+	c := testenv.NewClock(windowStart.Add(5 * time.Second))
+	r := newTestRedis(t, redisURL(t), c.Now)
 	key := "test-" + rand.Text() + ":login-ip:192.0.2.1"
 	hit(t, r, key, time.Minute)
-	k, _ := windowKey(key, time.Minute, c.now())
+	k, _ := windowKey(key, time.Minute, c.Now())
 	ttl, err := r.client.PTTL(t.Context(), "gqlauth:rl:"+k).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -7,21 +7,19 @@ package rest_test
 //	go test -run '^$' -bench . -benchmem ./internal/rest
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"gqlauth/graph"
 	"gqlauth/internal/auth"
-	"gqlauth/internal/database"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/rest"
+	"gqlauth/internal/testenv"
 )
 
 // newBenchHandler builds the service and the HTTP surface like
@@ -29,41 +27,19 @@ import (
 // handler and an access token of a registered user.
 func newBenchHandler(b *testing.B, log *slog.Logger) (http.Handler, string) {
 	b.Helper()
-	ctx := context.Background()
-	db, err := database.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "bench.db"), database.Pool{MaxOpen: 16, MaxIdle: 16})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), "HS256", "gqlauth", time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hasher, err := auth.NewHasher(auth.Argon2Params, 1, 4, 2*time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := auth.New(auth.Options{
-		Client: db.Client, Tokens: tokens, Hasher: hasher, Limiter: ratelimit.NewStore(db.Client, nil),
-		AccessTTL: 30 * time.Minute, RefreshTTL: 7 * 24 * time.Hour,
-		ReuseInterval: 10 * time.Second, SessionMaxAge: 30 * 24 * time.Hour,
-		Unavailable: database.IsUnavailable, Logger: log,
+	db := testenv.OpenBench(b)
+	svc := testenv.NewService(b, db, func(o *auth.Options) {
+		o.Limiter = ratelimit.NewStore(db.Client, nil)
+		o.Logger = log
 	})
-	pair, err := svc.Register(ctx, auth.RegisterInput{Name: "Bench User", Email: "bench@example.com", Password: "loadbench-Pw-0001"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	gql := graph.NewHandler(svc, graph.Options{
+	gql := graph.NewHandler(svc.Service, graph.Options{
 		Introspection: true, MaxDepth: 10, MaxComplexity: 300, MaxTokens: 2000, MaxAuthFields: 5, Logger: log,
 	})
 	h := rest.New(rest.Options{
-		Auth: svc, GraphQL: gql, Ready: db.Ping, Playground: true, MaxBodyBytes: 64 << 10,
+		Auth: svc.Service, GraphQL: gql, Ready: db.Ping, Playground: true, MaxBodyBytes: 64 << 10,
 		RequestTimeout: 30 * time.Second, Logger: log,
 	})
-	return h, pair.AccessToken
+	return h, svc.Pair.AccessToken
 }
 
 func benchMe(b *testing.B, log *slog.Logger) {
