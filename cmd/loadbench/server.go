@@ -49,6 +49,7 @@ func benchEnv(databaseURL string, clients int) (map[string]string, error) {
 		"SECRET_KEY":              base64.RawURLEncoding.EncodeToString(secret),
 		"LOG_LEVEL":               "error",
 		"LOGIN_IP_LIMIT":          "0",
+		"LOGIN_IP_FAILURE_LIMIT":  "0",
 		"REGISTER_IP_LIMIT":       "0",
 		"REFRESH_IP_LIMIT":        "0",
 		"LOGIN_FAILURE_LIMIT":     "0",

@@ -439,3 +439,23 @@ func TestUnknownAssetGetsEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestRESTLoginFailuresPerAddress: password spraying (wrong passwords for
+// many emails from one address) is refused, while the address's successful
+// logins are not what the limit counts.
+func TestRESTLoginFailuresPerAddress(t *testing.T) {
+	s := startServer(t, map[string]string{"LOGIN_IP_FAILURE_LIMIT": "3"})
+	a := s.register(t)
+	for range 5 {
+		s.login(t, a) // successes do not count
+	}
+	for range 3 {
+		r := s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": newEmail(), "password": "wrongPassword1"})
+		expect(t, r, http.StatusUnauthorized, "UNAUTHORIZED")
+	}
+	r := s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": newEmail(), "password": "wrongPassword1"})
+	expect(t, r, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+}

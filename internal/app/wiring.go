@@ -89,6 +89,7 @@ func load(ctx context.Context, e env) (*deps, error) {
 		Limiter: d.limiter,
 		Limits: auth.Limits{
 			LoginIP:       auth.Rule{Limit: cfg.LoginIPLimit, Window: cfg.LoginIPWindow},
+			LoginIPFails:  auth.Rule{Limit: cfg.LoginIPFailureLimit, Window: cfg.LoginIPFailureWindow},
 			LoginFailures: auth.Rule{Limit: cfg.LoginFailureLimit, Window: cfg.LoginFailureWindow},
 			Lockout:       auth.Rule{Limit: cfg.LoginLockoutThreshold, Window: cfg.LoginLockoutWindow},
 			RegisterIP:    auth.Rule{Limit: cfg.RegisterIPLimit, Window: cfg.RegisterIPWindow},

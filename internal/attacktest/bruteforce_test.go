@@ -33,7 +33,8 @@ func TestBruteForce(t *testing.T) {
 		// 429 all the same, because its refusal needs no hash.
 		srv := startChild(t, map[string]string{
 			"LOGIN_FAILURE_LIMIT": "2", "LOGIN_IP_LIMIT": "0",
-			"HASH_CONCURRENCY": "1", "HASH_QUEUE_SIZE": "0", "HASH_QUEUE_WAIT_MS": "50",
+			"LOGIN_IP_FAILURE_LIMIT": "0",
+			"HASH_CONCURRENCY":       "1", "HASH_QUEUE_SIZE": "0", "HASH_QUEUE_WAIT_MS": "50",
 		})
 		a := srv.register(t)
 		for i := 0; i < 2; i++ {
@@ -141,6 +142,7 @@ func TestBruteForce(t *testing.T) {
 	t.Run("NIST cap of 100 consecutive failures", func(t *testing.T) {
 		srv := startChild(t, map[string]string{
 			"LOGIN_FAILURE_LIMIT": "0", "LOGIN_LOCKOUT_THRESHOLD": "100", "LOGIN_IP_LIMIT": "0",
+			"LOGIN_IP_FAILURE_LIMIT": "0",
 		})
 		a := srv.register(t)
 		for i := 1; i <= 100; i++ {
@@ -158,7 +160,7 @@ func TestBruteForce(t *testing.T) {
 	t.Run("concurrent failures stay within the limit", func(t *testing.T) {
 		const limit, attempts = 3, 16
 		srv := startChild(t, map[string]string{
-			"LOGIN_FAILURE_LIMIT": "3", "LOGIN_IP_LIMIT": "0", "HASH_QUEUE_SIZE": "64", "HASH_QUEUE_WAIT_MS": "20000",
+			"LOGIN_FAILURE_LIMIT": "3", "LOGIN_IP_LIMIT": "0", "LOGIN_IP_FAILURE_LIMIT": "0", "HASH_QUEUE_SIZE": "64", "HASH_QUEUE_WAIT_MS": "20000",
 		})
 		a := srv.register(t)
 		statuses := make([]int, attempts)
@@ -206,7 +208,7 @@ func TestBruteForce(t *testing.T) {
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			t.Fatalf("Redis at TEST_REDIS_URL does not answer: %v", err)
 		}
-		srv := startChild(t, map[string]string{"LOGIN_FAILURE_LIMIT": "3", "LOGIN_IP_LIMIT": "0", "REDIS_URL": redisURL})
+		srv := startChild(t, map[string]string{"LOGIN_FAILURE_LIMIT": "3", "LOGIN_IP_LIMIT": "0", "LOGIN_IP_FAILURE_LIMIT": "0", "REDIS_URL": redisURL})
 		email := perEmail(t, srv)
 		keys, err := scanKeys(ctx, rdb, "gqlauth:rl:*"+email+"*")
 		if err != nil {

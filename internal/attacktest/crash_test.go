@@ -21,6 +21,7 @@ func TestCrashKill9(t *testing.T) {
 		"REGISTER_IP_LIMIT":       "0",
 		"REFRESH_IP_LIMIT":        "0",
 		"LOGIN_IP_LIMIT":          "0",
+		"LOGIN_IP_FAILURE_LIMIT":  "0",
 		"LOGIN_FAILURE_LIMIT":     "0",
 		"LOGIN_LOCKOUT_THRESHOLD": "0",
 		"HASH_QUEUE_SIZE":         "64",

@@ -17,6 +17,7 @@ func TestHashQueueUnderLoginStorm(t *testing.T) {
 		"HASH_QUEUE_SIZE":         "1",
 		"HASH_QUEUE_WAIT_MS":      "200",
 		"LOGIN_IP_LIMIT":          "0",
+		"LOGIN_IP_FAILURE_LIMIT":  "0",
 		"LOGIN_FAILURE_LIMIT":     "0",
 		"LOGIN_LOCKOUT_THRESHOLD": "0",
 	})

@@ -16,7 +16,7 @@ import (
 func TestAttacksAreObservable(t *testing.T) {
 	srv := startChild(t, map[string]string{
 		"LOG_FORMAT": "json", "LOG_LEVEL": "info",
-		"LOGIN_FAILURE_LIMIT": "2", "LOGIN_IP_LIMIT": "0", "REFRESH_REUSE_INTERVAL": "0",
+		"LOGIN_FAILURE_LIMIT": "2", "LOGIN_IP_LIMIT": "0", "LOGIN_IP_FAILURE_LIMIT": "0", "REFRESH_REUSE_INTERVAL": "0",
 	})
 	a := srv.register(t)
 	me := srv.must(t, http.MethodGet, "/api/auth/me", nil, bearer(a.Access))

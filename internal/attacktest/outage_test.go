@@ -40,8 +40,9 @@ func proxiedServer(t *testing.T) (*child, *tcpProxy, *account) {
 	via := *u
 	via.Host = proxy.addr
 	srv := startChild(t, map[string]string{
-		"DATABASE_URL":   testenv.WithSearchPath(t, via.String(), schema),
-		"LOGIN_IP_LIMIT": "0",
+		"DATABASE_URL":           testenv.WithSearchPath(t, via.String(), schema),
+		"LOGIN_IP_LIMIT":         "0",
+		"LOGIN_IP_FAILURE_LIMIT": "0",
 	})
 	a := srv.register(t)
 	expect(t, srv.must(t, http.MethodGet, "/readyz", nil), http.StatusOK, "")

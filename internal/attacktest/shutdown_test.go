@@ -19,6 +19,7 @@ func TestGracefulShutdown(t *testing.T) {
 	srv := startChild(t, map[string]string{
 		"SHUTDOWN_TIMEOUT_SECONDS": strconv.Itoa(shutdownTimeout),
 		"LOGIN_IP_LIMIT":           "0",
+		"LOGIN_IP_FAILURE_LIMIT":   "0",
 		"LOGIN_FAILURE_LIMIT":      "0",
 		"LOGIN_LOCKOUT_THRESHOLD":  "0",
 		// One hash at a time, so logins queue and stay in flight a while.

@@ -14,6 +14,7 @@ import (
 func TestLoginTiming(t *testing.T) {
 	srv := startChild(t, map[string]string{
 		"LOGIN_IP_LIMIT":          "0",
+		"LOGIN_IP_FAILURE_LIMIT":  "0",
 		"LOGIN_FAILURE_LIMIT":     "0",
 		"LOGIN_LOCKOUT_THRESHOLD": "0",
 	})

@@ -94,7 +94,12 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.hit(ctx, s.limits.LoginIP, "login-ip:"+ClientFrom(ctx).IP); err != nil {
+	ip := ClientFrom(ctx).IP
+	if err := s.hit(ctx, s.limits.LoginIP, "login-ip:"+ip); err != nil {
+		s.metrics.Login("rate_limited")
+		return nil, err
+	}
+	if err := s.check(ctx, s.limits.LoginIPFails, "login-ip-fail:"+ip); err != nil {
 		s.metrics.Login("rate_limited")
 		return nil, err
 	}
@@ -128,8 +133,9 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 		return nil, s.hashErr(err)
 	}
 	if !ok {
+		s.record(ctx, s.limits.LoginIPFails, "login-ip-fail:"+ip)
 		s.metrics.Login("failure")
-		attrs := []slog.Attr{slog.String("ip", ClientFrom(ctx).IP)}
+		attrs := []slog.Attr{slog.String("ip", ip)}
 		if u != nil {
 			attrs = append(attrs, slog.Int("user_id", u.ID))
 		}

@@ -26,7 +26,8 @@ type Rule struct {
 
 // Limits are the rate limits the service enforces.
 type Limits struct {
-	LoginIP       Rule // every login attempt, per client address
+	LoginIP       Rule // every login attempt, per client address (a flood guard)
+	LoginIPFails  Rule // failed logins per client address (password spraying)
 	LoginFailures Rule // failed logins per email, short window
 	Lockout       Rule // consecutive failed logins per email, long window (NIST: at most 100)
 	RegisterIP    Rule // registrations per client address
@@ -57,6 +58,36 @@ func (s *Service) hit(ctx context.Context, rule Rule, key string) error {
 		return s.rateLimited(reset)
 	}
 	return nil
+}
+
+// check refuses once rule's count for key has reached its limit, without
+// counting; record counts later. Unlike hit, concurrent callers may all pass
+// a stale count, so it serves only where a small overshoot is harmless (the
+// per-address failure count; each email's own count is exact).
+func (s *Service) check(ctx context.Context, rule Rule, key string) error {
+	if rule.Limit <= 0 || s.limiter == nil {
+		return nil
+	}
+	n, reset, err := s.limiter.Count(ctx, key, rule.Window)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	if n >= rule.Limit {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limit exceeded", slog.String("event", "rate_limited"), slog.String("key", redactKey(key)))
+		s.metrics.RateLimited(keyKind(key))
+		return s.rateLimited(reset)
+	}
+	return nil
+}
+
+// record counts one event under rule, logging (not failing on) errors.
+func (s *Service) record(ctx context.Context, rule Rule, key string) {
+	if rule.Limit <= 0 || s.limiter == nil {
+		return
+	}
+	if _, _, err := s.limiter.Hit(ctx, key, rule.Window); err != nil {
+		s.log.ErrorContext(ctx, "rate limiter", slog.String("error", err.Error()))
+	}
 }
 
 func (s *Service) reset(ctx context.Context, rule Rule, key string) {

@@ -51,6 +51,8 @@ type Config struct {
 	RedisURL              string
 	LoginIPLimit          int
 	LoginIPWindow         time.Duration
+	LoginIPFailureLimit   int
+	LoginIPFailureWindow  time.Duration
 	LoginFailureLimit     int
 	LoginFailureWindow    time.Duration
 	LoginLockoutThreshold int
@@ -110,14 +112,16 @@ func Load(getenv func(string) string) (*Config, error) {
 		GraphQLMaxTokens:      r.count("GRAPHQL_MAX_TOKENS", 2000),
 		GraphQLMaxAuthFields:  r.count("GRAPHQL_MAX_AUTH_FIELDS", 5),
 		RedisURL:              r.str("REDIS_URL", ""),
-		LoginIPLimit:          r.count("LOGIN_IP_LIMIT", 100),
+		LoginIPLimit:          r.count("LOGIN_IP_LIMIT", 1000),
 		LoginIPWindow:         r.positive("LOGIN_IP_WINDOW_SECONDS", 60, time.Second),
+		LoginIPFailureLimit:   r.count("LOGIN_IP_FAILURE_LIMIT", 100),
+		LoginIPFailureWindow:  r.positive("LOGIN_IP_FAILURE_WINDOW_SECONDS", 900, time.Second),
 		LoginFailureLimit:     r.count("LOGIN_FAILURE_LIMIT", 5),
 		LoginFailureWindow:    r.positive("LOGIN_FAILURE_WINDOW_SECONDS", 900, time.Second),
 		LoginLockoutThreshold: r.count("LOGIN_LOCKOUT_THRESHOLD", 100),
 		LoginLockoutWindow:    r.positive("LOGIN_LOCKOUT_HOURS", 24, time.Hour),
-		RegisterIPLimit:       r.count("REGISTER_IP_LIMIT", 100),
-		RegisterIPWindow:      r.positive("REGISTER_IP_WINDOW_SECONDS", 60, time.Second),
+		RegisterIPLimit:       r.count("REGISTER_IP_LIMIT", 1000),
+		RegisterIPWindow:      r.positive("REGISTER_IP_WINDOW_SECONDS", 3600, time.Second),
 		RefreshIPLimit:        r.count("REFRESH_IP_LIMIT", 600),
 		RefreshIPWindow:       r.positive("REFRESH_IP_WINDOW_SECONDS", 60, time.Second),
 		TrustedProxies:        r.prefixes("TRUSTED_PROXIES"),
