@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -28,6 +29,17 @@ type Options struct {
 	Logger        *slog.Logger
 }
 
+func init() {
+	// Documents refused before they run are invalid requests: gqlgen then
+	// answers 422 (400 for graphql-response+json), as for parse and
+	// validation failures, instead of 200.
+	errcode.RegisterErrorType(codeLimitExceeded, errcode.KindProtocol)
+	errcode.RegisterErrorType("COMPLEXITY_LIMIT_EXCEEDED", errcode.KindProtocol)
+}
+
+// codeLimitExceeded marks documents over the depth or sensitive-field limits.
+const codeLimitExceeded = "QUERY_LIMIT_EXCEEDED"
+
 // sensitiveFields are the root mutations that hash a password or spend a
 // token; aliases must not multiply them inside one request.
 var sensitiveFields = map[string]bool{"login": true, "register": true, "refresh": true, "changePassword": true}
@@ -41,12 +53,15 @@ func NewHandler(svc *auth.Service, o Options) *handler.Server {
 	}
 	cfg := Config{Resolvers: &Resolver{Auth: svc}}
 	cfg.Directives.Auth = authDirective(svc)
+	// A page of users costs its rows plus its fields: linear, so the
+	// largest page (100) with every field fits, and an aliased flood of
+	// cheap fields still adds up.
 	cfg.Complexity.Query.Users = func(child int, limit *int, _ *int) int {
 		n := 50
 		if limit != nil && *limit > 0 {
 			n = *limit
 		}
-		return n * child
+		return n + child
 	}
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
@@ -102,7 +117,7 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 }
 
 func limitError(msg string) *gqlerror.Error {
-	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(auth.CodeBadRequest)}}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": codeLimitExceeded}}
 }
 
 // depth returns the depth of set, stopping once it passes stop (fragment

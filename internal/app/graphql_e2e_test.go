@@ -116,7 +116,6 @@ func TestGraphQLErrors(t *testing.T) {
 		{"change password wrong current", `mutation { changePassword(input: {currentPassword: "nopeNope123", newPassword: "newSecurePassword"}) }`, nil, true, "BAD_REQUEST", nil},
 		{"change password policy", `mutation { changePassword(input: {currentPassword: "securePassword123", newPassword: "password"}) }`, nil, true, "VALIDATION_ERROR", []string{"newPassword"}},
 		{"refresh garbage", refreshOp, map[string]any{"t": "x.y.z"}, false, "UNAUTHORIZED", nil},
-		{"users over complexity", `{ users(limit: 1000) { id } }`, nil, true, "COMPLEXITY_LIMIT_EXCEEDED", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -181,13 +180,18 @@ func TestGraphQLTransportRules(t *testing.T) {
 	if r.Status != 422 && r.Status != 400 {
 		t.Fatalf("validation error status %d: %s", r.Status, r.Raw)
 	}
+	// Cost over the limit is refused before it runs, as an invalid request.
+	r = s.gql(`{ users(limit: 1000) { id name email role isActive createdAt updatedAt } }`, nil, bearer(a.Access))
+	if r.Status != http.StatusUnprocessableEntity || gqlCode(r) != "COMPLEXITY_LIMIT_EXCEEDED" || r.get("data") != nil {
+		t.Fatalf("costly query: %d %s", r.Status, r.Raw)
+	}
 	// Depth over the limit is refused before it runs.
 	r = s.gql(`{ me { id } a: me { id } __schema { types { fields { type { ofType { name } } } } } }`, nil, bearer(a.Access))
 	if r.get("data") != nil && r.get("data.me") != nil {
 		t.Fatalf("deep query ran: %s", r.Raw)
 	}
-	if r.get("errors.0.message") == nil || !strings.Contains(r.str("errors.0.message"), "deep") {
-		t.Fatalf("deep query not refused: %s", r.Raw)
+	if r.Status != http.StatusUnprocessableEntity || gqlCode(r) != "QUERY_LIMIT_EXCEEDED" || !strings.Contains(r.str("errors.0.message"), "deep") {
+		t.Fatalf("deep query not refused: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -227,8 +231,8 @@ func TestGraphQLIntrospectionSwitch(t *testing.T) {
 	}
 	off := startServer(t, map[string]string{"INTROSPECTION_ENABLED": "false", "PLAYGROUND_ENABLED": "false"})
 	r = off.gql(`{ __schema { queryType { name } } }`, nil)
-	if r.get("data.__schema") != nil || r.get("errors") == nil {
-		t.Fatalf("introspection off still answers: %s", r.Raw)
+	if r.get("data.__schema") != nil || gqlCode(r) != "BAD_REQUEST" {
+		t.Fatalf("introspection off still answers, or not as a client error: %s", r.Raw)
 	}
 	r = off.gql(`{ mee { id } }`, nil)
 	if strings.Contains(string(r.Raw), "Did you mean") {

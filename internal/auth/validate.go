@@ -137,12 +137,9 @@ func localPart(email string) string {
 	return email
 }
 
-// isCommonPassword reports whether lower is on the blocklist or is a single
-// character repeated.
+// isCommonPassword reports whether lower is on the blocklist. (No pattern
+// rules beyond it: the contract allows any 8–255 characters otherwise.)
 func isCommonPassword(lower string) bool {
-	if _, ok := commonPasswords[lower]; ok {
-		return true
-	}
-	first, _ := utf8.DecodeRuneInString(lower)
-	return strings.Trim(lower, string(first)) == ""
+	_, ok := commonPasswords[lower]
+	return ok
 }

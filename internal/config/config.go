@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -92,10 +93,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	c := &Config{
 		Algorithm:             r.oneOf("ALGORITHM", "HS256", "HS256", "HS384", "HS512"),
 		Issuer:                r.str("JWT_ISSUER", "gqlauth"),
-		AccessTTL:             r.positive("ACCESS_TOKEN_EXPIRE_MINUTES", 30, time.Minute),
-		RefreshTTL:            r.positive("REFRESH_TOKEN_EXPIRE_DAYS", 7, 24*time.Hour),
-		ReuseInterval:         r.nonNegative("REFRESH_REUSE_INTERVAL", 10, time.Second),
-		SessionMaxAge:         r.positive("SESSION_MAX_DAYS", 30, 24*time.Hour),
+		AccessTTL:             r.bounded("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 7*24*60, time.Minute),
+		RefreshTTL:            r.bounded("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 3650, 24*time.Hour),
+		ReuseInterval:         r.bounded("REFRESH_REUSE_INTERVAL", 10, 0, 3600, time.Second),
+		SessionMaxAge:         r.bounded("SESSION_MAX_DAYS", 30, 1, 3650, 24*time.Hour),
 		DatabaseURL:           r.str("DATABASE_URL", "sqlite://gqlauth.db"),
 		DBMaxOpen:             r.count("DB_MAX_OPEN_CONNS", 16),
 		DBMaxIdle:             r.count("DB_MAX_IDLE_CONNS", 16),
@@ -147,10 +148,16 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.MaxBodyBytes < 1024 {
 		r.fail("MAX_BODY_BYTES", "must be at least 1024")
 	}
-	if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+	driver, _, err := ParseDatabaseURL(c.DatabaseURL)
+	if err != nil {
 		r.fail("DATABASE_URL", err.Error())
 	}
-	if c.SecretGenerated && !c.IsSQLite() {
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			r.fail("CORS_ORIGINS", fmt.Sprintf("%q is not an origin such as https://app.example.com", o))
+		}
+	}
+	if c.SecretGenerated && driver == "pgx" {
 		r.fail("SECRET_KEY", "is required with a PostgreSQL DATABASE_URL, so every instance signs with the same key")
 	}
 	if len(r.errs) > 0 {
@@ -249,8 +256,15 @@ func (r *reader) positive(name string, def int, unit time.Duration) time.Duratio
 	return time.Duration(r.integer(name, def, 1)) * unit
 }
 
-func (r *reader) nonNegative(name string, def int, unit time.Duration) time.Duration {
-	return time.Duration(r.integer(name, def, 0)) * unit
+// bounded reads a whole number of units between lo and hi: large enough
+// values would overflow a duration (and a token's expiry) silently.
+func (r *reader) bounded(name string, def, lo, hi int, unit time.Duration) time.Duration {
+	n := r.integer(name, def, lo)
+	if n > hi {
+		r.fail(name, fmt.Sprintf("must be at most %d, got %d", hi, n))
+		return time.Duration(def) * unit
+	}
+	return time.Duration(n) * unit
 }
 
 func (r *reader) port(name string, def int) int {

@@ -74,12 +74,14 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"SESSION_MAX_DAYS", "1.5"},
 		{"DATABASE_URL", "mysql://db"},
 		{"PORT", "65536"},
-		{"CORS_ORIGINS", ""}, // empty is fine: checked below as valid
 		{"PLAYGROUND_ENABLED", "sometimes"},
 		{"TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"LOG_FORMAT", "xml"},
 		{"MAX_BODY_BYTES", "10"},
 		{"HASH_CONCURRENCY", "0"},
+		{"ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999"},
+		{"REFRESH_TOKEN_EXPIRE_DAYS", "200000"},
+		{"CORS_ORIGINS", "notaurl"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -98,6 +100,12 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 	t.Run("postgres needs a secret", func(t *testing.T) {
 		_, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@localhost/db"}))
 		if err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("a bad DATABASE_URL is the only complaint", func(t *testing.T) {
+		_, err := config.Load(env(map[string]string{"DATABASE_URL": "mysql://x"}))
+		if err == nil || strings.Contains(err.Error(), "SECRET_KEY") {
 			t.Fatalf("got %v", err)
 		}
 	})
