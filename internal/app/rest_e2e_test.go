@@ -459,3 +459,14 @@ func TestRESTLoginFailuresPerAddress(t *testing.T) {
 		t.Error("429 without Retry-After")
 	}
 }
+
+// TestRESTPasswordBoundaries: the policy is length, email, name and the
+// common list — nothing else, so both documented examples and a 255-character
+// password of one letter are accepted.
+func TestRESTPasswordBoundaries(t *testing.T) {
+	s := startServer(t, nil)
+	for _, pw := range []string{"securePassword123", "newSecurePassword", strings.Repeat("a", 255), "ab3dé€😀xy"} {
+		r := s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": "P", "email": newEmail(), "password": pw})
+		expect(t, r, http.StatusCreated, "")
+	}
+}
