@@ -27,11 +27,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var svcErr *auth.Error
-		if err.Error() == "introspection disabled" || gqlErr.Message == "introspection disabled" {
-			// gqlgen's refusal when introspection is switched off.
-			svcErr = auth.Errorf(auth.CodeBadRequest, "Introspection is disabled")
-		}
-		if svcErr == nil && !errors.As(err, &svcErr) {
+		if !errors.As(err, &svcErr) {
 			var parsed *gqlerror.Error
 			if errors.As(err, &parsed) && parsed.Err == nil {
 				// gqlgen's own parse, validation and argument errors.

@@ -81,15 +81,16 @@ func NewHandler(svc *auth.Service, o Options) *handler.Server {
 	if o.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
-	srv.Use(shapeLimit{maxDepth: o.MaxDepth, maxAuth: o.MaxAuthFields})
+	srv.Use(shapeLimit{maxDepth: o.MaxDepth, maxAuth: o.MaxAuthFields, introspection: o.Introspection})
 	return srv
 }
 
 // shapeLimit refuses, before execution, operations nested deeper than
 // maxDepth or holding more than maxAuth sensitive root fields.
 type shapeLimit struct {
-	maxDepth int
-	maxAuth  int
+	maxDepth      int
+	maxAuth       int
+	introspection bool // false: __schema and __type are refused
 }
 
 var _ interface {
@@ -108,8 +109,13 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 			return limitError(fmt.Sprintf("operation is nested %d levels deep, the limit is %d", d, l.maxDepth))
 		}
 	}
+	if !l.introspection && countRootFields(oc.Operation.SelectionSet, introspectionFields) > 0 {
+		// Refused here rather than left to gqlgen's resolver-time error,
+		// which the presenter could only tell from its text.
+		return &gqlerror.Error{Message: "Introspection is disabled", Extensions: map[string]any{"code": string(auth.CodeBadRequest)}}
+	}
 	if l.maxAuth > 0 && oc.Operation.Operation == ast.Mutation {
-		if n := countSensitive(oc.Operation.SelectionSet); n > l.maxAuth {
+		if n := countRootFields(oc.Operation.SelectionSet, sensitiveFields); n > l.maxAuth {
 			return limitError(fmt.Sprintf("operation has %d login, register, refresh or changePassword fields, the limit is %d", n, l.maxAuth))
 		}
 	}
@@ -150,20 +156,25 @@ func depth(set ast.SelectionSet, level, stop int) int {
 	return deepest
 }
 
-// countSensitive counts sensitive root fields, looking through fragments.
-func countSensitive(set ast.SelectionSet) int {
+// introspectionFields are the root fields gqlgen serves only with
+// introspection on.
+var introspectionFields = map[string]bool{"__schema": true, "__type": true}
+
+// countRootFields counts the root fields named in names, looking through
+// fragments.
+func countRootFields(set ast.SelectionSet, names map[string]bool) int {
 	n := 0
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			if sensitiveFields[s.Name] {
+			if names[s.Name] {
 				n++
 			}
 		case *ast.InlineFragment:
-			n += countSensitive(s.SelectionSet)
+			n += countRootFields(s.SelectionSet, names)
 		case *ast.FragmentSpread:
 			if s.Definition != nil {
-				n += countSensitive(s.Definition.SelectionSet)
+				n += countRootFields(s.Definition.SelectionSet, names)
 			}
 		}
 	}

@@ -35,7 +35,13 @@ type Limits struct {
 	PasswordCheck Rule // wrong current passwords per user in change-password
 }
 
-func (s *Service) rateLimited(reset time.Time) *Error {
+// rateLimited logs and counts a refusal under key and returns the error,
+// whose Retry-After is the time left in the window (at least a second).
+// Logs name the limit's kind, never its subject (an email or an address).
+func (s *Service) rateLimited(ctx context.Context, key string, reset time.Time) *Error {
+	kind := keyKind(key)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "rate limit exceeded", slog.String("event", "rate_limited"), slog.String("key", kind))
+	s.metrics.RateLimited(kind)
 	wait := reset.Sub(s.now())
 	if wait < time.Second {
 		wait = time.Second
@@ -53,9 +59,7 @@ func (s *Service) hit(ctx context.Context, rule Rule, key string) error {
 		return s.storeErr(err)
 	}
 	if n > rule.Limit {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limit exceeded", slog.String("event", "rate_limited"), slog.String("key", redactKey(key)))
-		s.metrics.RateLimited(keyKind(key))
-		return s.rateLimited(reset)
+		return s.rateLimited(ctx, key, reset)
 	}
 	return nil
 }
@@ -73,9 +77,7 @@ func (s *Service) check(ctx context.Context, rule Rule, key string) error {
 		return s.storeErr(err)
 	}
 	if n >= rule.Limit {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limit exceeded", slog.String("event", "rate_limited"), slog.String("key", redactKey(key)))
-		s.metrics.RateLimited(keyKind(key))
-		return s.rateLimited(reset)
+		return s.rateLimited(ctx, key, reset)
 	}
 	return nil
 }
@@ -108,7 +110,3 @@ func keyKind(key string) string {
 	}
 	return key
 }
-
-// redactKey keeps the kind of a key and drops its subject (an email or an
-// address) from logs.
-func redactKey(key string) string { return keyKind(key) }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func handleLoginForm(svc *auth.Service, log *slog.Logger) http.Handler {
 			writeError(w, r, log, err)
 			return
 		}
-		form, err := parseForm(b)
+		form, err := url.ParseQuery(string(b))
 		if err != nil {
 			writeError(w, r, log, problem(auth.CodeBadRequest, "Request body is not a valid form"))
 			return

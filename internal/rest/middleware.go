@@ -10,14 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
 	"gqlauth/internal/auth"
 )
-
-func parseForm(b []byte) (url.Values, error) { return url.ParseQuery(string(b)) }
 
 // recorder remembers the status for logs and metrics, and adds the utf-8
 // charset to JSON responses that do not name one (gqlgen's do not).
@@ -47,7 +44,7 @@ func (rec *recorder) WriteHeader(status int) {
 		// Every error on every path is the envelope.
 		h.Del("Content-Type")
 		h.Del("Content-Length")
-		writeError(&recorder{ResponseWriter: rec.ResponseWriter, req: rec.req}, rec.req, nil, e)
+		writeError(rec.ResponseWriter, rec.req, nil, e)
 		rec.status, rec.swallow = status, true
 		return
 	}

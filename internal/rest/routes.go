@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/rs/cors"
@@ -118,22 +119,11 @@ func (s *server) dispatch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(allowed) > 0 {
-		w.Header().Set("Allow", joinComma(allowed))
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		writeError(w, r, s.log, problem(codeMethodNotAllowed, "Method not allowed"))
 		return
 	}
 	writeError(w, r, s.log, problem(auth.CodeNotFound, "Not found"))
-}
-
-func joinComma(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }
 
 func handleHealth() http.Handler {
