@@ -84,6 +84,7 @@ func load(ctx context.Context, e env) (*deps, error) {
 	}
 	d.svc = auth.New(auth.Options{
 		Client:  db.Client,
+		Dialect: db.Dialect,
 		Tokens:  tokens,
 		Hasher:  hasher,
 		Limiter: d.limiter,

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/alexedwards/argon2id"
 )
 
@@ -86,7 +87,7 @@ func TestHasherQueueBounds(t *testing.T) {
 // may retry, not a 500.
 func TestServiceHashBusyIsUnavailable(t *testing.T) {
 	t.Parallel()
-	s := New(Options{})
+	s := New(Options{Dialect: dialect.SQLite})
 	for _, err := range []error{ErrHashBusy, errors.Join(errors.New("x"), ErrHashBusy)} {
 		e := ErrorOf(s.hashErr(err))
 		if e.Code != CodeServiceUnavailable || e.RetryAfter <= 0 {

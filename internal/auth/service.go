@@ -26,9 +26,10 @@ func (noMetrics) RateLimited(string) {}
 func (noMetrics) Login(string)       {}
 func (noMetrics) RefreshReuse()      {}
 
-// Options configure a Service. Tokens, Hasher and Client are required.
+// Options configure a Service. Client, Dialect, Tokens and Hasher are required.
 type Options struct {
 	Client        *ent.Client
+	Dialect       string // Client's dialect: dialect.SQLite or dialect.Postgres
 	Tokens        *Tokens
 	Hasher        *Hasher
 	Limiter       Limiter // nil: no rate limits
@@ -64,6 +65,7 @@ type Service struct {
 	rand          io.Reader
 	log           *slog.Logger
 	metrics       Metrics
+	tokenCheck    tokenCheck
 }
 
 // New returns a Service.
@@ -72,7 +74,7 @@ func New(o Options) *Service {
 		db: o.Client, tokens: o.Tokens, hasher: o.Hasher, limiter: o.Limiter, limits: o.Limits,
 		accessTTL: o.AccessTTL, refreshTTL: o.RefreshTTL, reuseInterval: o.ReuseInterval,
 		sessionMaxAge: o.SessionMaxAge, unavailable: o.Unavailable, clock: o.Now, rand: o.Rand,
-		log: o.Logger, metrics: o.Metrics,
+		log: o.Logger, metrics: o.Metrics, tokenCheck: newTokenCheck(o.Dialect),
 	}
 	if s.clock == nil {
 		s.clock = time.Now

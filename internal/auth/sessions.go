@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"entgo.io/ent/dialect/sql"
+
 	"gqlauth/ent"
 	"gqlauth/ent/predicate"
 	"gqlauth/ent/session"
@@ -182,11 +184,11 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	uid, _ := claims.UserID()
 	now := s.now()
 	// One query: the user, provided the token's session is active.
-	u, err := s.db.User.Query().
-		Where(user.ID(uid), user.HasSessionsWith(activeSession(claims.SessionID, now)...)).
-		Select(principalFields...).
-		First(ctx)
-	if ent.IsNotFound(err) {
+	u, found, err := s.tokenCheck.run(ctx, s.db, uid, claims.SessionID, now)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	if !found {
 		// Tell an inactive user (403) from a dead session (401).
 		inactive, qerr := s.db.User.Query().Where(user.ID(uid), user.IsActive(false)).Exist(ctx)
 		if qerr != nil {
@@ -197,22 +199,30 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 		}
 		return nil, unauthorized(MsgInvalidCredentials)
 	}
-	if err != nil {
-		return nil, s.storeErr(err)
-	}
 	if !u.IsActive {
 		return nil, Errorf(CodeForbidden, MsgInactiveUser)
 	}
-	return &Principal{User: userOf(u), SessionID: claims.SessionID}, nil
-}
-
-// principalFields are the user columns a principal needs: not the hash.
-var principalFields = []string{
-	user.FieldName, user.FieldEmail, user.FieldRole, user.FieldIsActive, user.FieldCreatedAt, user.FieldUpdatedAt,
+	return &Principal{User: u, SessionID: claims.SessionID}, nil
 }
 
 func activeSession(sid string, now time.Time) []predicate.Session {
 	return []predicate.Session{session.ID(sid), session.RevokedAtIsNil(), session.AbsoluteExpiresAtGT(now)}
+}
+
+// userOfActiveSession matches the user who owns session sid, if it is active.
+// It is user.HasSessionsWith(activeSession(…)) written as an uncorrelated
+// `users.id IN (SELECT sessions.user_id FROM sessions WHERE …)`: SQLite runs
+// the correlated EXISTS that HasSessionsWith builds at ~10 µs a row, the IN
+// form at ~4 µs (BenchmarkTokenCheckSQL), and this is every token check.
+func userOfActiveSession(sid string, now time.Time) predicate.User {
+	return func(s *sql.Selector) {
+		t := sql.Table(session.Table)
+		owner := sql.Select(t.C(session.FieldUserID)).From(t)
+		for _, p := range activeSession(sid, now) {
+			p(owner)
+		}
+		s.Where(sql.In(s.C(user.FieldID), owner))
+	}
 }
 
 // Principal authenticates the bearer token stored in ctx by WithBearer, at

@@ -47,6 +47,7 @@ func newFakeClock() *testenv.Clock {
 type testEnv struct {
 	svc     *auth.Service
 	client  *ent.Client
+	dialect string
 	clock   *testenv.Clock
 	tokens  *auth.Tokens
 	hasher  *auth.Hasher
@@ -78,7 +79,8 @@ func mustHasher(p *argon2id.Params) *auth.Hasher {
 // the contract's default lifetimes. Rate limits are off unless set.
 func newTestService(t testing.TB, opts ...option) *testEnv {
 	t.Helper()
-	client := testenv.NewDB(t).Client
+	db := testenv.NewDB(t)
+	client := db.Client
 	clock := newFakeClock()
 	tokens, err := auth.NewTokens(testSecret, "HS256", testIssuer, clock.Now)
 	if err != nil {
@@ -87,6 +89,7 @@ func newTestService(t testing.TB, opts ...option) *testEnv {
 	limiter := ratelimit.NewStore(client, clock.Now)
 	o := auth.Options{
 		Client:        client,
+		Dialect:       db.Dialect,
 		Tokens:        tokens,
 		Hasher:        mustHasher(cheapParams),
 		Limiter:       limiter,
@@ -100,7 +103,7 @@ func newTestService(t testing.TB, opts ...option) *testEnv {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &testEnv{svc: auth.New(o), client: client, clock: clock, tokens: tokens, hasher: o.Hasher, limiter: limiter}
+	return &testEnv{svc: auth.New(o), client: client, dialect: db.Dialect, clock: clock, tokens: tokens, hasher: o.Hasher, limiter: limiter}
 }
 
 // ---- assertion helpers ----

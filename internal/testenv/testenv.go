@@ -182,7 +182,7 @@ func NewService(t testing.TB, db *database.DB, adjust func(*auth.Options)) *Serv
 		t.Fatal(err)
 	}
 	o := auth.Options{
-		Client: db.Client, Tokens: tokens, Hasher: hasher,
+		Client: db.Client, Dialect: db.Dialect, Tokens: tokens, Hasher: hasher,
 		AccessTTL: 30 * time.Minute, RefreshTTL: 7 * 24 * time.Hour,
 		ReuseInterval: 10 * time.Second, SessionMaxAge: 30 * 24 * time.Hour,
 		Unavailable: database.IsUnavailable,
