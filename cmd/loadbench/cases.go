@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// benchCase is one row (or, for the storm, three rows) of the table. run
+// benchCase is one row (or, for the storm, five rows) of the table. run
 // measures one round of it: warm-up, then dur.
 type benchCase struct {
 	name string
@@ -20,7 +20,9 @@ type bench struct {
 	clients []*client
 	n       int // workers per case
 	storm   int // login workers in the storm
-	cpus    int
+	// queueCap is the server's HASH_QUEUE_SIZE.
+	queueCap int
+	cpus     int
 }
 
 func cases() []benchCase {
@@ -72,17 +74,29 @@ func cases() []benchCase {
 // stormMe is how many clients ask `me` during the storm.
 const stormMe = 4
 
-// storm measures `me` p99 with 4 clients, then again while b.storm clients
-// hammer login without backing off (the hash queue overflows into 503s,
-// counted as shed), sampling memory.
+// storm measures `me` p99 with 4 clients alone; then beside b.storm login
+// clients that keep the hash queue full and, when shed with a 503, wait
+// out its Retry-After as the contract asks of clients (the target); then
+// beside the same clients retrying at once, a flood of cheap requests
+// rather than of hashes (informational). It samples the hash queue's depth
+// and the memory.
 func storm(ctx context.Context, b *bench, warmup, dur time.Duration) []*result {
 	meOp := func(w *worker) error { return b.l.me(b.l.product, w.c) }
+	loginOp := func(w *worker) error { _, err := b.l.login(w.c); return err }
 	meClients := b.clients[:min(stormMe, len(b.clients))]
-	quiet := run(ctx, warmup, dur, group{name: "storm: me alone", workers: stormMe, clients: meClients, op: meOp})
-	loud := run(ctx, warmup, dur,
-		group{name: "storm: me", workers: stormMe, clients: meClients, op: meOp},
-		group{name: fmt.Sprintf("storm: %d× login", b.storm), workers: b.storm, clients: b.clients, shed503: true,
-			op: func(w *worker) error { _, err := b.l.login(w.c); return err }},
-	)
-	return append(quiet, loud...)
+	out := run(ctx, warmup, dur, group{name: "storm: me alone", workers: stormMe, clients: meClients, op: meOp})
+	for _, v := range []struct {
+		prefix  string
+		backoff bool
+	}{{"storm", true}, {"flood", false}} {
+		q := &queueStats{capacity: b.queueCap}
+		rs := runWatching(ctx, warmup, dur, b.l.watchQueue(q),
+			group{name: v.prefix + ": me", workers: stormMe, clients: meClients, op: meOp},
+			group{name: fmt.Sprintf("%s: %d× login", v.prefix, b.storm), workers: b.storm, clients: b.clients,
+				shed503: true, backoff: v.backoff, op: loginOp},
+		)
+		rs[1].queue = q
+		out = append(out, rs...)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -49,8 +50,9 @@ func newLoader() *loader {
 
 // httpError is a non-2xx answer.
 type httpError struct {
-	status int
-	body   string
+	status     int
+	body       string
+	retryAfter time.Duration // the Retry-After header, in whole seconds
 }
 
 func (e *httpError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.body) }
@@ -85,7 +87,11 @@ func (l *loader) call(method, url, token string, body []byte) ([]byte, error) {
 		if len(msg) > 200 {
 			msg = msg[:200] + "…"
 		}
-		return nil, &httpError{status: resp.StatusCode, body: msg}
+		he := &httpError{status: resp.StatusCode, body: msg}
+		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 {
+			he.retryAfter = time.Duration(n) * time.Second
+		}
+		return nil, he
 	}
 	return b, nil
 }

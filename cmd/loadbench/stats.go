@@ -21,6 +21,10 @@ type group struct {
 	// shed503 counts 503 answers as load shedding rather than errors (the
 	// login storm, whose hash queue is meant to overflow).
 	shed503 bool
+	// backoff makes a worker wait out a shed 503's Retry-After before its
+	// next request, as the contract asks of clients; without it the worker
+	// retries at once (a flood).
+	backoff bool
 }
 
 // worker runs one group's op in a loop.
@@ -45,7 +49,8 @@ type result struct {
 	lats    []time.Duration
 	samples *errorSamples
 	mem     memPeak
-	rounds  []float64 // req/s of each round
+	rounds  []float64   // req/s of each round
+	queue   *queueStats // the hash queue during a storm's login group
 }
 
 func (r *result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -91,12 +96,28 @@ func (r *result) cpuPerReq() time.Duration {
 // measured window. Workers start no request after the window ends and let
 // in-flight ones finish.
 func run(ctx context.Context, warmup, dur time.Duration, groups ...group) []*result {
+	return runWatching(ctx, warmup, dur, nil, groups...)
+}
+
+// runWatching is run with watch (when not nil) started when the measured
+// window opens; the function it returns is called when the window closes,
+// before in-flight requests finish.
+func runWatching(ctx context.Context, warmup, dur time.Duration, watch func() (stop func()), groups ...group) []*result {
 	if warmup > 0 {
 		phase(ctx, warmup, groups, false)
 	}
 	mem := sampleMemory()
 	before := cpuTime()
 	start := time.Now()
+	if watch != nil {
+		stop := watch()
+		closeAt := time.AfterFunc(dur, stop)
+		defer func() {
+			if closeAt.Stop() {
+				stop() // cancelled early
+			}
+		}()
+	}
 	ws, samples := phase(ctx, dur, groups, true)
 	elapsed := time.Since(start)
 	cpu := cpuTime() - before
@@ -131,6 +152,13 @@ func (r *result) merge(o *result) {
 	r.rounds = append(r.rounds, o.rounds...)
 	r.mem.heapInuse = max(r.mem.heapInuse, o.mem.heapInuse)
 	r.mem.sys = max(r.mem.sys, o.mem.sys)
+	if o.queue != nil {
+		if r.queue == nil {
+			r.queue = &queueStats{capacity: o.queue.capacity}
+		}
+		r.queue.samples += o.queue.samples
+		r.queue.full += o.queue.full
+	}
 	for _, m := range o.samples.msgs {
 		r.samples.addMsg(m)
 	}
@@ -157,14 +185,18 @@ func phase(ctx context.Context, dur time.Duration, groups []group, record bool) 
 					t0 := time.Now()
 					err := g.op(w)
 					d := time.Since(t0)
+					var he *httpError
+					shed := err != nil && g.shed503 && errors.As(err, &he) && he.status == 503
+					if shed && g.backoff {
+						sleepUntil(ctx, time.Now().Add(min(he.retryAfter, time.Until(deadline))))
+					}
 					if !record {
 						continue
 					}
-					var he *httpError
 					switch {
 					case err == nil:
 						w.lat = append(w.lat, d)
-					case g.shed503 && errors.As(err, &he) && he.status == 503:
+					case shed:
 						w.shed++
 					default:
 						w.err++
@@ -176,6 +208,16 @@ func phase(ctx context.Context, dur time.Duration, groups []group, record bool) 
 	}
 	wg.Wait()
 	return ws, samples
+}
+
+// sleepUntil waits until t or until ctx ends.
+func sleepUntil(ctx context.Context, t time.Time) {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
 }
 
 // cpuTime is the process's user+system CPU time so far.
