@@ -20,7 +20,8 @@ type bench struct {
 	clients []*client
 	n       int // workers per case
 	storm   int // login workers in the storm
-	// queueCap is the server's HASH_QUEUE_SIZE.
+	// queueCap is how many hashes the server holds at once, running or
+	// waiting: HASH_CONCURRENCY + HASH_QUEUE_SIZE.
 	queueCap int
 	cpus     int
 }

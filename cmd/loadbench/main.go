@@ -148,7 +148,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, e
 
 	l := newLoader()
 	l.product, l.floor = p.base, f.base
-	b := &bench{l: l, n: o.clients, storm: o.storm, cpus: runtime.NumCPU(), queueCap: p.cfg.HashQueueSize}
+	b := &bench{l: l, n: o.clients, storm: o.storm, cpus: runtime.NumCPU(), queueCap: p.cfg.HashConcurrency + p.cfg.HashQueueSize}
 	printHeader(stdout, o, p)
 	if b.clients, err = l.seed(max(o.clients, stormMe), 2*runtime.NumCPU()); err != nil {
 		return false, fmt.Errorf("seeding users: %w", err)
