@@ -151,6 +151,7 @@ func (r *result) merge(o *result) {
 	r.lats = append(r.lats, o.lats...)
 	r.rounds = append(r.rounds, o.rounds...)
 	r.mem.heapInuse = max(r.mem.heapInuse, o.mem.heapInuse)
+	r.mem.workers = max(r.mem.workers, o.mem.workers)
 	r.mem.sys = max(r.mem.sys, o.mem.sys)
 	if o.queue != nil {
 		if r.queue == nil {
@@ -220,13 +221,17 @@ func sleepUntil(ctx context.Context, t time.Time) {
 	}
 }
 
-// cpuTime is the process's user+system CPU time so far.
+// cpuTime is the user+system CPU time so far of this process and its
+// children, live (hash workers) or reaped.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+	total := childrenCPU()
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return total
 }
 
 // errorSamples keeps the first few distinct error messages of a run.
@@ -251,6 +256,7 @@ func (s *errorSamples) addMsg(msg string) {
 // obtained from the OS (MemStats.Sys) seen while a run was sampled.
 type memPeak struct {
 	heapInuse uint64
+	workers   uint64 // resident memory of the hash worker processes
 	sys       uint64
 }
 
@@ -279,6 +285,7 @@ func sampleMemory() func() memPeak {
 	sample := func() {
 		metrics.Read(samples)
 		peak.heapInuse = max(peak.heapInuse, samples[0].Value.Uint64()+samples[1].Value.Uint64())
+		peak.workers = max(peak.workers, childrenRSS())
 		peak.sys = max(peak.sys, samples[2].Value.Uint64())
 	}
 	wg.Go(func() {

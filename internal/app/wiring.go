@@ -73,6 +73,13 @@ func load(ctx context.Context, e env) (*deps, error) {
 		d.Close()
 		return nil, err
 	}
+	if cfg.HashIsolation == "process" {
+		if err := hasher.IsolateInProcesses(); err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.close = append(d.close, hasher.Close)
+	}
 	// One registry per load: tests run several servers in one process.
 	d.metrics = metrics.New(prometheus.NewRegistry())
 	d.metrics.WatchDB(db.SQL, "main")

@@ -32,6 +32,8 @@ type Hasher struct {
 	dummy   string
 	// observeWait, when set, is told how long each caller waited for a slot.
 	observeWait func(time.Duration)
+	// procs, when set, runs every hash in a worker process.
+	procs *hashProcs
 }
 
 // ObserveWait sets a function told how long each hash waited for a slot
@@ -93,6 +95,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer release()
+	if h.procs != nil {
+		r, err := h.procs.do(hashRequest{Password: password, Params: *h.params})
+		return r.Hash, err
+	}
 	var hash string
 	h.run(func() { hash, err = argon2id.CreateHash(password, h.params) })
 	return hash, err
@@ -125,29 +131,40 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 		return false, false, err
 	}
 	defer release()
+	if h.procs != nil {
+		r, err := h.procs.do(hashRequest{Verify: true, Password: password, Encoded: encoded, Params: *h.params, Dummy: h.dummy})
+		return r.OK, r.Rehash, err
+	}
 	h.run(func() { ok, rehash, err = h.verify(password, encoded) })
 	return ok, rehash, err
 }
 
 func (h *Hasher) verify(password, encoded string) (ok, rehash bool, err error) {
+	return verifyPassword(h.params, h.dummy, password, encoded)
+}
+
+// verifyPassword is Verify's work, wherever it runs (here or in a hash
+// worker process): params are the configured ones, dummy the hash that
+// stands in for a missing one.
+func verifyPassword(params *argon2id.Params, dummy, password, encoded string) (ok, rehash bool, err error) {
 	switch {
 	case encoded == "":
-		_, _ = argon2id.ComparePasswordAndHash(password, h.dummy)
+		_, _ = argon2id.ComparePasswordAndHash(password, dummy)
 		return false, false, nil
 	case strings.HasPrefix(encoded, "$2a$"), strings.HasPrefix(encoded, "$2b$"), strings.HasPrefix(encoded, "$2y$"):
 		// bcrypt ignores bytes past 72; such a password could match a hash of
 		// a different one, so it never verifies.
 		if len(password) > bcryptMaxBytes {
-			_, _ = argon2id.ComparePasswordAndHash(password, h.dummy)
+			_, _ = argon2id.ComparePasswordAndHash(password, dummy)
 			return false, false, nil
 		}
 		return bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil, true, nil
 	case strings.HasPrefix(encoded, "$argon2id$"):
-		match, params, err := argon2id.CheckHash(password, encoded)
+		match, stored, err := argon2id.CheckHash(password, encoded)
 		if err != nil {
 			return false, false, err
 		}
-		weaker := params.Memory < h.params.Memory || params.Iterations < h.params.Iterations
+		weaker := stored.Memory < params.Memory || stored.Iterations < params.Iterations
 		return match, match && weaker, nil
 	default:
 		return false, false, errors.New("unknown password hash format")

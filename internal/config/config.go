@@ -67,6 +67,7 @@ type Config struct {
 	HashConcurrency int
 	HashQueueSize   int
 	HashQueueWait   time.Duration
+	HashIsolation   string // "process" (worker processes) or "thread"
 
 	LogFormat string
 	LogLevel  string
@@ -129,6 +130,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		HashConcurrency:       r.count("HASH_CONCURRENCY", runtime.NumCPU()),
 		HashQueueSize:         r.count("HASH_QUEUE_SIZE", 4*runtime.NumCPU()),
 		HashQueueWait:         r.positive("HASH_QUEUE_WAIT_MS", 2000, time.Millisecond),
+		HashIsolation:         r.oneOf("HASH_ISOLATION", "process", "process", "thread"),
 		LogFormat:             r.oneOf("LOG_FORMAT", "text", "text", "json"),
 		LogLevel:              r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		ShutdownTimeout:       r.positive("SHUTDOWN_TIMEOUT_SECONDS", 15, time.Second),

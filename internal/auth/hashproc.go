@@ -1,0 +1,201 @@
+package auth
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+
+	"github.com/alexedwards/argon2id"
+)
+
+// Password hashes can run in worker processes: re-executions of this very
+// binary at lowered priority (hashNice), one hash at a time each, spoken to
+// over a pipe. The kernel then serves the server's threads first whenever
+// both want a core, which in-process threads cannot get: x/crypto/argon2
+// runs its work in goroutines of its own, on whatever thread Go picks. And
+// the 19 MiB each argon2id hash allocates no longer drives the server's
+// garbage collector. Measured with cmd/loadbench: `me` p99 during a login
+// storm went from ~2x to ~1.4x its calm p99 (docs/benchmarks.md).
+
+// hashWorkerEnv marks a process started as a hash worker.
+const hashWorkerEnv = "GQLAUTH_HASH_WORKER"
+
+// init turns this process into a hash worker when started as one, before
+// any command-line handling (a test binary works as a worker too).
+func init() {
+	if os.Getenv(hashWorkerEnv) == "1" {
+		os.Exit(serveHashes(os.Stdin, os.Stdout))
+	}
+}
+
+// hashRequest is one hash or verification, sent to a worker.
+type hashRequest struct {
+	Verify   bool            `json:"verify,omitempty"`
+	Password string          `json:"password"`
+	Encoded  string          `json:"encoded,omitempty"` // Verify: the stored hash, "" for none
+	Params   argon2id.Params `json:"params"`            // the configured parameters
+	Dummy    string          `json:"dummy,omitempty"`   // Verify: the stand-in for a missing hash
+}
+
+// hashResponse is a worker's answer.
+type hashResponse struct {
+	Hash   string `json:"hash,omitempty"`
+	OK     bool   `json:"ok,omitempty"`
+	Rehash bool   `json:"rehash,omitempty"`
+	Err    string `json:"err,omitempty"`
+}
+
+// serveHashes is a worker's loop: one JSON request per line in, one answer
+// out, until its input closes (the server stopped or died).
+func serveHashes(in io.Reader, out io.Writer) int {
+	lowerProcessPriority()
+	dec := json.NewDecoder(bufio.NewReader(in))
+	enc := json.NewEncoder(out)
+	for {
+		var req hashRequest
+		if err := dec.Decode(&req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0
+			}
+			fmt.Fprintln(os.Stderr, "hash worker:", err)
+			return 1
+		}
+		if err := enc.Encode(computeHash(req)); err != nil {
+			return 1
+		}
+	}
+}
+
+func computeHash(req hashRequest) hashResponse {
+	var (
+		r   hashResponse
+		err error
+	)
+	if req.Verify {
+		r.OK, r.Rehash, err = verifyPassword(&req.Params, req.Dummy, req.Password, req.Encoded)
+	} else {
+		r.Hash, err = argon2id.CreateHash(req.Password, &req.Params)
+	}
+	if err != nil {
+		r.Err = err.Error()
+	}
+	return r
+}
+
+// hashProcs runs requests on worker processes, starting them as needed and
+// keeping the idle ones. The Hasher's slots bound how many run at once.
+type hashProcs struct {
+	exe  string
+	mu   sync.Mutex
+	idle []*hashProc
+}
+
+type hashProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	enc   *json.Encoder
+	dec   *json.Decoder
+}
+
+// IsolateInProcesses makes h run every hash in worker processes of lowered
+// priority (see hashProcs), started on first use. Call it before h is
+// used; Close stops the workers.
+func (h *Hasher) IsolateInProcesses() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("hash workers: %w", err)
+	}
+	h.procs = &hashProcs{exe: exe}
+	return nil
+}
+
+// Close stops idle hash workers; busy ones stop when their input closes.
+func (h *Hasher) Close() {
+	if h.procs == nil {
+		return
+	}
+	h.procs.mu.Lock()
+	idle := h.procs.idle
+	h.procs.idle = nil
+	h.procs.mu.Unlock()
+	for _, w := range idle {
+		w.stop()
+	}
+}
+
+func (p *hashProcs) do(req hashRequest) (hashResponse, error) {
+	// An idle worker may have died (killed, out of memory); a hash can be
+	// asked again, so a reused worker that fails gets one fresh successor.
+	for attempt := 0; ; attempt++ {
+		w, reused, err := p.get()
+		if err != nil {
+			return hashResponse{}, err
+		}
+		var r hashResponse
+		if err = w.enc.Encode(req); err == nil {
+			err = w.dec.Decode(&r)
+		}
+		if err != nil {
+			// A worker that broke mid-request is never reused.
+			w.stop()
+			if reused && attempt == 0 {
+				continue
+			}
+			return hashResponse{}, fmt.Errorf("hash worker: %w", err)
+		}
+		p.put(w)
+		if r.Err != "" {
+			return r, errors.New(r.Err)
+		}
+		return r, nil
+	}
+}
+
+// get returns an idle worker (reused) or a new one.
+func (p *hashProcs) get() (w *hashProc, reused bool, err error) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w = p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return w, true, nil
+	}
+	p.mu.Unlock()
+	w, err = p.start()
+	return w, false, err
+}
+
+func (p *hashProcs) put(w *hashProc) {
+	p.mu.Lock()
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+}
+
+func (p *hashProcs) start() (*hashProc, error) {
+	cmd := exec.Command(p.exe)
+	cmd.Env = append(os.Environ(), hashWorkerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting hash worker: %w", err)
+	}
+	return &hashProc{cmd: cmd, stdin: stdin, enc: json.NewEncoder(stdin), dec: json.NewDecoder(bufio.NewReader(stdout))}, nil
+}
+
+// stop closes the worker's input, which ends it, and reaps it.
+func (w *hashProc) stop() {
+	_ = w.stdin.Close()
+	go func() { _ = w.cmd.Wait() }()
+}

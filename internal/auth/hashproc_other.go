@@ -1,0 +1,6 @@
+//go:build !linux
+
+package auth
+
+// lowerProcessPriority is a no-op: thread priorities are only lowered on Linux.
+func lowerProcessPriority() {}
