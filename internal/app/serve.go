@@ -27,7 +27,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer d.Close()
 	cfg := d.cfg
 
-	reserveProcessorsForHashing(cfg.HashConcurrency)
+	if cfg.HashIsolation == "thread" {
+		reserveProcessorsForHashing(cfg.HashConcurrency)
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return err
@@ -98,9 +100,9 @@ func displayAddr(a *net.TCPAddr) string {
 }
 
 // reserveProcessorsForHashing gives the Go scheduler one processor more per
-// hashing worker. Password hashes run on low-priority threads (see
-// auth.Hasher); with the extra processors a token check never waits for a
-// hash to be preempted, and the kernel runs it ahead of the hashes.
+// hashing worker when hashes run in this process (HASH_ISOLATION=thread), on
+// low-priority threads (see auth.Hasher): a token check then never waits
+// for a hash to be preempted. Worker processes need no processors here.
 func reserveProcessorsForHashing(workers int) {
 	want := runtime.NumCPU() + workers
 	if runtime.GOMAXPROCS(0) < want {

@@ -6,9 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
-// TestHashWorkersRunLowered: every thread of a worker runs at hashNice.
+// TestHashWorkersRunLowered: every thread of a worker runs at hashNice, in
+// the SCHED_IDLE class.
 func TestHashWorkersRunLowered(t *testing.T) {
 	h := newTestHasher(t, true)
 	if _, err := h.Hash(context.Background(), "correct horse battery"); err != nil {
@@ -31,6 +34,10 @@ func TestHashWorkersRunLowered(t *testing.T) {
 		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 		if nice, _ := strconv.Atoi(fields[16]); nice != hashNice {
 			t.Errorf("worker thread %s runs at nice %d, want %d", task.Name(), nice, hashNice)
+		}
+		// policy is field 41.
+		if policy, _ := strconv.Atoi(fields[38]); policy != unix.SCHED_IDLE {
+			t.Errorf("worker thread %s has scheduling policy %d, want SCHED_IDLE (%d)", task.Name(), policy, unix.SCHED_IDLE)
 		}
 	}
 	if len(tasks) < 2 {
