@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"time"
 )
 
@@ -75,7 +76,10 @@ func cases() []benchCase {
 // stormMe is how many clients ask `me` during the storm.
 const stormMe = 4
 
-// storm measures `me` p99 with 4 clients alone; then beside b.storm login
+// storm measures `me` p99 with 4 clients alone; then beside one busy loop
+// at the lowest CPU priority (SCHED_IDLE), which is what this machine lets
+// any background work cost a token check, however it is scheduled: a floor
+// for the storm (informational); then beside b.storm login
 // clients that keep the hash queue full and, when shed with a 503, wait
 // out its Retry-After as the contract asks of clients (the target); then
 // beside the same clients retrying at once, a flood of cheap requests
@@ -86,6 +90,12 @@ func storm(ctx context.Context, b *bench, warmup, dur time.Duration) []*result {
 	loginOp := func(w *worker) error { _, err := b.l.login(w.c); return err }
 	meClients := b.clients[:min(stormMe, len(b.clients))]
 	out := run(ctx, warmup, dur, group{name: "storm: me alone", workers: stormMe, clients: meClients, op: meOp})
+	if stop := startIdleBusyLoop(); stop != nil {
+		rs := run(ctx, warmup, dur, group{name: "storm: me beside idle loop", workers: stormMe, clients: meClients, op: meOp})
+		stop()
+		rs[0].cpu = 0 // would include the loop's
+		out = append(out, rs...)
+	}
 	for _, v := range []struct {
 		prefix  string
 		backoff bool
@@ -100,4 +110,17 @@ func storm(ctx context.Context, b *bench, warmup, dur time.Duration) []*result {
 		out = append(out, rs...)
 	}
 	return out
+}
+
+// startIdleBusyLoop starts a shell busy loop in the SCHED_IDLE class and
+// returns what stops it, or nil where chrt is missing or refused.
+func startIdleBusyLoop() (stop func()) {
+	cmd := exec.Command("chrt", "--idle", "0", "sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		return nil
+	}
+	return func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
 }

@@ -168,6 +168,11 @@ func targets(by map[string]*result, fl map[string]ref, p *product, b *bench) []t
 		"me p99 during a login storm ≤ 2× without",
 		fmt.Sprintf("%.2f× (%s vs %s); hash queue full (%d) in %s of samples; storm clients honour Retry-After",
 			x, fmtDur(loud.pct(0.99)), fmtDur(quiet.pct(0.99)), b.queueCap, fmtShare(q))})
+	if idle := by["storm: me beside idle loop"]; idle != nil {
+		ix := float64(idle.pct(0.99)) / float64(quiet.pct(0.99))
+		out = append(out, target{"info", "me p99 beside one SCHED_IDLE busy loop (machine floor)",
+			fmt.Sprintf("%.2f× (%s vs %s): what any background work costs a token check on this machine", ix, fmtDur(idle.pct(0.99)), fmtDur(quiet.pct(0.99)))})
+	}
 	fx := float64(flood.pct(0.99)) / float64(quiet.pct(0.99))
 	out = append(out, target{"info", "me p99 during a login flood (no back-off)",
 		fmt.Sprintf("%.2f× (%s vs %s); %d shed 503/s; hash queue full in %s of samples",
