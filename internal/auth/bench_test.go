@@ -117,7 +117,6 @@ const (
 type benchUserRow struct {
 	id                int
 	name, email, role string
-	hash              string
 	active            bool
 	created, updated  time.Time
 }
