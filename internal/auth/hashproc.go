@@ -135,7 +135,7 @@ func (p *hashProcs) do(req hashRequest) (hashResponse, error) {
 	for attempt := 0; ; attempt++ {
 		w, reused, err := p.get()
 		if err != nil {
-			return hashResponse{}, err
+			return hashResponse{}, errNoWorker{err}
 		}
 		var r hashResponse
 		if err = w.enc.Encode(req); err == nil {
@@ -156,6 +156,13 @@ func (p *hashProcs) do(req hashRequest) (hashResponse, error) {
 		return r, nil
 	}
 }
+
+// errNoWorker means no worker could be started (the binary gone, the
+// process limit reached): the hash was not attempted.
+type errNoWorker struct{ err error }
+
+func (e errNoWorker) Error() string { return "hash worker: " + e.err.Error() }
+func (e errNoWorker) Unwrap() error { return e.err }
 
 // get returns an idle worker (reused) or a new one.
 func (p *hashProcs) get() (w *hashProc, reused bool, err error) {

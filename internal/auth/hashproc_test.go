@@ -86,3 +86,18 @@ func TestHashWorkerReplacedAfterDying(t *testing.T) {
 		t.Fatalf("idle workers = %d, the dead one reused: %v", len(h.procs.idle), len(h.procs.idle) > 0 && h.procs.idle[0] == dead)
 	}
 }
+
+// TestHashWithoutWorkersFallsBackInProcess: when no worker can start (the
+// binary is gone), hashes run in this process instead of failing logins.
+func TestHashWithoutWorkersFallsBackInProcess(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHasher(t, true)
+	h.procs.exe = "/nonexistent/gqlauth"
+	encoded, err := h.Hash(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatalf("Hash: %v", err)
+	}
+	if ok, _, err := h.Verify(ctx, "correct horse battery", encoded); err != nil || !ok {
+		t.Fatalf("Verify: ok=%v err=%v", ok, err)
+	}
+}

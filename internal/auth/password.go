@@ -97,7 +97,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	defer release()
 	if h.procs != nil {
 		r, err := h.procs.do(hashRequest{Password: password, Params: *h.params})
-		return r.Hash, err
+		if !errors.As(err, new(errNoWorker)) {
+			return r.Hash, err
+		}
+		// No worker can start: hash here rather than refuse every login.
 	}
 	var hash string
 	h.run(func() { hash, err = argon2id.CreateHash(password, h.params) })
@@ -133,7 +136,10 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	defer release()
 	if h.procs != nil {
 		r, err := h.procs.do(hashRequest{Verify: true, Password: password, Encoded: encoded, Params: *h.params, Dummy: h.dummy})
-		return r.OK, r.Rehash, err
+		if !errors.As(err, new(errNoWorker)) {
+			return r.OK, r.Rehash, err
+		}
+		// No worker can start: verify here rather than refuse every login.
 	}
 	h.run(func() { ok, rehash, err = h.verify(password, encoded) })
 	return ok, rehash, err
