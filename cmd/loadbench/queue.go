@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -30,31 +29,14 @@ func (q queueStats) fullShare() float64 {
 // says how often it was.
 func (l *loader) watchQueue(q *queueStats) func() (stop func()) {
 	return func() func() {
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() { l.scrapeQueue(q, done) })
-		return func() {
-			close(done)
-			wg.Wait()
-		}
-	}
-}
-
-func (l *loader) scrapeQueue(q *queueStats, done <-chan struct{}) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
+		return every(100*time.Millisecond, func() {
 			if depth, ok := l.queueDepth(); ok {
 				q.samples++
 				if depth >= q.capacity {
 					q.full++
 				}
 			}
-		}
+		})
 	}
 }
 

@@ -275,8 +275,6 @@ var memMetrics = []string{
 func sampleMemory() func() memPeak {
 	var (
 		peak    memPeak
-		done    = make(chan struct{})
-		wg      sync.WaitGroup
 		samples = make([]metrics.Sample, len(memMetrics))
 	)
 	for i, name := range memMetrics {
@@ -288,23 +286,34 @@ func sampleMemory() func() memPeak {
 		peak.workers = max(peak.workers, childrenRSS())
 		peak.sys = max(peak.sys, samples[2].Value.Uint64())
 	}
+	stop := every(100*time.Millisecond, sample)
+	return func() memPeak {
+		stop()
+		sample()
+		return peak
+	}
+}
+
+// every calls f every d, from one goroutine, until the returned function
+// is called; it returns once f no longer runs.
+func every(d time.Duration, f func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(100 * time.Millisecond)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				sample()
+				f()
 			}
 		}
 	})
-	return func() memPeak {
+	return func() {
 		close(done)
 		wg.Wait()
-		sample()
-		return peak
 	}
 }
 
