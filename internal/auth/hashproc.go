@@ -91,9 +91,10 @@ func computeHash(req hashRequest) hashResponse {
 // hashProcs runs requests on worker processes, starting them as needed and
 // keeping the idle ones. The Hasher's slots bound how many run at once.
 type hashProcs struct {
-	exe  string
-	mu   sync.Mutex
-	idle []*hashProc
+	exe    string
+	mu     sync.Mutex
+	idle   []*hashProc
+	closed bool // Close was called: workers coming back are stopped
 }
 
 type hashProc struct {
@@ -115,7 +116,8 @@ func (h *Hasher) IsolateInProcesses() error {
 	return nil
 }
 
-// Close stops idle hash workers; busy ones stop when their input closes.
+// Close stops the hash workers: idle ones at once, busy ones when their
+// hash is done.
 func (h *Hasher) Close() {
 	if h.procs == nil {
 		return
@@ -123,6 +125,7 @@ func (h *Hasher) Close() {
 	h.procs.mu.Lock()
 	idle := h.procs.idle
 	h.procs.idle = nil
+	h.procs.closed = true
 	h.procs.mu.Unlock()
 	for _, w := range idle {
 		w.stop()
@@ -180,8 +183,14 @@ func (p *hashProcs) get() (w *hashProc, reused bool, err error) {
 
 func (p *hashProcs) put(w *hashProc) {
 	p.mu.Lock()
-	p.idle = append(p.idle, w)
+	closed := p.closed
+	if !closed {
+		p.idle = append(p.idle, w)
+	}
 	p.mu.Unlock()
+	if closed {
+		w.stop()
+	}
 }
 
 func (p *hashProcs) start() (*hashProc, error) {
