@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -220,6 +221,12 @@ func TestGraphQLAliasedLoginsCountAndAreCapped(t *testing.T) {
 	r = s.gql(loginOp, map[string]any{"email": a.Email, "password": a.Password})
 	if gqlCode(r) != "RATE_LIMIT_EXCEEDED" {
 		t.Fatalf("fourth attempt not limited: %s", r.Raw)
+	}
+	// The wait is in the error and, as the contract says of every
+	// RATE_LIMIT_EXCEEDED, in Retry-After.
+	wait, ok := r.get("errors.0.extensions.retryAfter").(float64)
+	if !ok || wait < 1 || r.Header.Get("Retry-After") != strconv.Itoa(int(wait)) {
+		t.Fatalf("Retry-After %q, extensions.retryAfter %v", r.Header.Get("Retry-After"), r.get("errors.0.extensions.retryAfter"))
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"gqlauth/internal/auth"
 )
@@ -46,13 +48,17 @@ func graphqlEdge(next http.Handler, log *slog.Logger) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
+		// Errors that ask the client to wait (rate limit, full hash queue)
+		// are in the body; the contract also wants Retry-After.
+		ctx, retryAfter := auth.WithRetryNote(r.Context())
+		r = r.WithContext(ctx)
 		// gqlgen answers a body it cannot decode (not JSON, members of the
 		// wrong type) with 400 and the whole body echoed back, variables
 		// and passwords included: replace that with the envelope. With
 		// application/graphql-response+json, 400 also means a GraphQL parse
 		// or validation failure, whose answer is kept.
 		next.ServeHTTP(&statusGuard{ResponseWriter: w, r: r, log: log, status: http.StatusBadRequest, onlyPlainJSON: true,
-			replacement: problem(auth.CodeBadRequest, "Request body is not a valid GraphQL request")}, r)
+			replacement: problem(auth.CodeBadRequest, "Request body is not a valid GraphQL request"), retryAfter: retryAfter}, r)
 	})
 }
 
@@ -67,10 +73,20 @@ type statusGuard struct {
 	allow         string // Allow header to send with the replacement
 	onlyPlainJSON bool   // replace only application/json responses
 	replaced      bool
+	// retryAfter, when set, is the longest wait the response's errors ask
+	// for, sent as Retry-After with the headers.
+	retryAfter  func() time.Duration
+	wroteHeader bool
 }
 
 func (g *statusGuard) WriteHeader(status int) {
+	g.wroteHeader = true
 	h := g.ResponseWriter.Header()
+	if g.retryAfter != nil {
+		if d := g.retryAfter(); d > 0 {
+			h.Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+		}
+	}
 	if status == g.status && (!g.onlyPlainJSON || h.Get("Content-Type") == "application/json") {
 		g.replaced = true
 		if g.allow != "" {
@@ -84,6 +100,9 @@ func (g *statusGuard) WriteHeader(status int) {
 }
 
 func (g *statusGuard) Write(b []byte) (int, error) {
+	if !g.wroteHeader {
+		g.WriteHeader(http.StatusOK)
+	}
 	if g.replaced {
 		return len(b), nil
 	}
