@@ -15,11 +15,11 @@ import (
 
 // Password hashes can run in worker processes: re-executions of this very
 // binary at the lowest priority (SCHED_IDLE, else hashNice), one hash at a
-// time each, spoken to over a pipe. The kernel then serves the server's threads first whenever
-// both want a core, which in-process threads cannot get: x/crypto/argon2
-// runs its work in goroutines of its own, on whatever thread Go picks. And
-// the 19 MiB each argon2id hash allocates no longer drives the server's
-// garbage collector. Measured with cmd/loadbench: `me` p99 during a login
+// time each, spoken to over a pipe. The kernel then serves the server's
+// threads first whenever both want a core, which in-process threads cannot
+// get: x/crypto/argon2 runs its work in goroutines of its own, on whatever
+// thread Go picks. And the 19 MiB each argon2id hash allocates no longer
+// drives the server's garbage collector. Measured with cmd/loadbench: `me` p99 during a login
 // storm went from 5.6x to ~2x its calm p99, which fell from 4.4 ms to ~1 ms
 // (docs/benchmarks.md).
 
@@ -72,6 +72,8 @@ func serveHashes(in io.Reader, out io.Writer) int {
 	}
 }
 
+// computeHash does req's work, in a worker or (as a fallback, or with
+// HASH_ISOLATION=thread) in the server.
 func computeHash(req hashRequest) hashResponse {
 	var (
 		r   hashResponse

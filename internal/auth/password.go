@@ -90,21 +90,31 @@ func (h *Hasher) acquire(ctx context.Context) (func(), error) {
 
 // Hash returns the argon2id PHC string of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	r, err := h.compute(ctx, hashRequest{Password: password, Params: *h.params})
+	return r.Hash, err
+}
+
+// compute runs req once a slot is free: in a worker process when h has
+// them, else (or when none can start) in this process.
+func (h *Hasher) compute(ctx context.Context, req hashRequest) (hashResponse, error) {
 	release, err := h.acquire(ctx)
 	if err != nil {
-		return "", err
+		return hashResponse{}, err
 	}
 	defer release()
 	if h.procs != nil {
-		r, err := h.procs.do(hashRequest{Password: password, Params: *h.params})
+		r, err := h.procs.do(req)
 		if !errors.As(err, new(errNoWorker)) {
-			return r.Hash, err
+			return r, err
 		}
 		// No worker can start: hash here rather than refuse every login.
 	}
-	var hash string
-	h.run(func() { hash, err = argon2id.CreateHash(password, h.params) })
-	return hash, err
+	var r hashResponse
+	h.run(func() { r = computeHash(req) })
+	if r.Err != "" {
+		return r, errors.New(r.Err)
+	}
+	return r, nil
 }
 
 // run runs a hash the caller holds a slot for. While hashes in flight could
@@ -129,24 +139,8 @@ func (h *Hasher) Saturated() bool { return len(h.waiting) == cap(h.waiting) }
 // bcrypt hash) and whether the hash should be replaced by a current argon2id
 // one. An empty encoded hash verifies against a dummy, taking the same time.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
-	release, err := h.acquire(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	defer release()
-	if h.procs != nil {
-		r, err := h.procs.do(hashRequest{Verify: true, Password: password, Encoded: encoded, Params: *h.params, Dummy: h.dummy})
-		if !errors.As(err, new(errNoWorker)) {
-			return r.OK, r.Rehash, err
-		}
-		// No worker can start: verify here rather than refuse every login.
-	}
-	h.run(func() { ok, rehash, err = h.verify(password, encoded) })
-	return ok, rehash, err
-}
-
-func (h *Hasher) verify(password, encoded string) (ok, rehash bool, err error) {
-	return verifyPassword(h.params, h.dummy, password, encoded)
+	r, err := h.compute(ctx, hashRequest{Verify: true, Password: password, Encoded: encoded, Params: *h.params, Dummy: h.dummy})
+	return r.OK, r.Rehash, err
 }
 
 // verifyPassword is Verify's work, wherever it runs (here or in a hash

@@ -27,9 +27,9 @@ import (
 type tokenCheck struct {
 	query string
 	// at[i] is where argument i (uid, sid, now) goes in the statement's
-	// argument list; the builder decides the order, not this code.
-	at    [3]int
-	nargs int
+	// argument list, which holds exactly these three; the builder decides
+	// the order, not this code.
+	at [3]int
 }
 
 // tokenCheckColumns are what run scans, in its order: never the hash.
@@ -60,7 +60,7 @@ func newTokenCheck(dia string) tokenCheck {
 	userOfActiveSession(markSID, markNow)(sel)
 	query, args := sel.Limit(1).Query()
 
-	tc := tokenCheck{query: query, at: [3]int{-1, -1, -1}, nargs: len(args)}
+	tc := tokenCheck{query: query, at: [3]int{-1, -1, -1}}
 	for i, a := range args {
 		k := -1
 		switch v := a.(type) {
@@ -93,7 +93,7 @@ func newTokenCheck(dia string) tokenCheck {
 // run returns the principal's user, or found=false when no active session
 // sid of user uid exists.
 func (tc tokenCheck) run(ctx context.Context, q querier, uid int, sid string, now time.Time) (u *User, found bool, err error) {
-	args := make([]any, tc.nargs)
+	args := make([]any, len(tc.at))
 	args[tc.at[0]], args[tc.at[1]], args[tc.at[2]] = uid, sid, now
 	rows, err := q.QueryContext(ctx, tc.query, args...)
 	if err != nil {

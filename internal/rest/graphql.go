@@ -23,10 +23,15 @@ func graphqlEdge(next http.Handler, log *slog.Logger) http.Handler {
 			writeError(w, r, log, problem(auth.CodeBadRequest, "WebSocket transport is not supported"))
 			return
 		}
+		// Errors that ask the client to wait (rate limit, overload) are in
+		// the body; the contract also wants Retry-After, which statusGuard
+		// sets from this note.
+		ctx, retryAfter := auth.WithRetryNote(r.Context())
+		r = r.WithContext(ctx)
 		if r.Method == http.MethodGet {
 			// gqlgen answers a mutation over GET with 406; the contract says 405.
 			next.ServeHTTP(&statusGuard{ResponseWriter: w, r: r, log: log, status: http.StatusNotAcceptable,
-				replacement: problem(codeMethodNotAllowed, "Mutations must use POST"), allow: "POST"}, r)
+				replacement: problem(codeMethodNotAllowed, "Mutations must use POST"), allow: "POST", retryAfter: retryAfter}, r)
 			return
 		}
 		if !isJSON(r.Header.Get("Content-Type")) {
@@ -48,10 +53,6 @@ func graphqlEdge(next http.Handler, log *slog.Logger) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
-		// Errors that ask the client to wait (rate limit, full hash queue)
-		// are in the body; the contract also wants Retry-After.
-		ctx, retryAfter := auth.WithRetryNote(r.Context())
-		r = r.WithContext(ctx)
 		// gqlgen answers a body it cannot decode (not JSON, members of the
 		// wrong type) with 400 and the whole body echoed back, variables
 		// and passwords included: replace that with the envelope. With
@@ -73,8 +74,8 @@ type statusGuard struct {
 	allow         string // Allow header to send with the replacement
 	onlyPlainJSON bool   // replace only application/json responses
 	replaced      bool
-	// retryAfter, when set, is the longest wait the response's errors ask
-	// for, sent as Retry-After with the headers.
+	// retryAfter is the longest wait the response's errors ask for
+	// (auth.WithRetryNote), sent as Retry-After with the headers.
 	retryAfter  func() time.Duration
 	wroteHeader bool
 }
