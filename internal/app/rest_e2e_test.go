@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"gqlauth/internal/testenv"
 )
@@ -401,7 +402,8 @@ func TestRESTLoginRateLimit(t *testing.T) {
 }
 
 func TestRESTLoginRateLimitPerAddress(t *testing.T) {
-	s := startServer(t, map[string]string{"LOGIN_IP_LIMIT": "4"})
+	testenv.InsideWindow(t, testenv.HourWindow, time.Minute)
+	s := startServer(t, map[string]string{"LOGIN_IP_LIMIT": "4", "LOGIN_IP_WINDOW_SECONDS": "3600"})
 	got429 := false
 	for i := range 6 {
 		r := s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": newEmail(), "password": "wrongPassword1"})

@@ -81,7 +81,8 @@ func TestBruteForce(t *testing.T) {
 	})
 
 	t.Run("per-address limit and spoofed X-Forwarded-For", func(t *testing.T) {
-		srv := startChild(t, map[string]string{"LOGIN_IP_LIMIT": "3", "LOGIN_FAILURE_LIMIT": "0"})
+		testenv.InsideWindow(t, testenv.HourWindow, time.Minute)
+		srv := startChild(t, map[string]string{"LOGIN_IP_LIMIT": "3", "LOGIN_IP_WINDOW_SECONDS": "3600", "LOGIN_FAILURE_LIMIT": "0"})
 		a := srv.register(t)
 		for i := 0; i < 3; i++ {
 			// Different unknown emails: only the address counter grows.
@@ -99,8 +100,9 @@ func TestBruteForce(t *testing.T) {
 	})
 
 	t.Run("trusted proxy X-Forwarded-For", func(t *testing.T) {
+		testenv.InsideWindow(t, testenv.HourWindow, time.Minute)
 		srv := startChild(t, map[string]string{
-			"LOGIN_IP_LIMIT": "2", "LOGIN_FAILURE_LIMIT": "0", "TRUSTED_PROXIES": "127.0.0.1",
+			"LOGIN_IP_LIMIT": "2", "LOGIN_IP_WINDOW_SECONDS": "3600", "LOGIN_FAILURE_LIMIT": "0", "TRUSTED_PROXIES": "127.0.0.1",
 		})
 		xff := func(v string) string { return "X-Forwarded-For: " + v }
 		for i := 0; i < 2; i++ {
@@ -118,6 +120,7 @@ func TestBruteForce(t *testing.T) {
 	})
 
 	t.Run("register per address", func(t *testing.T) {
+		testenv.InsideWindow(t, testenv.HourWindow, time.Minute)
 		srv := startChild(t, map[string]string{"REGISTER_IP_LIMIT": "2"})
 		srv.register(t)
 		srv.register(t)
@@ -128,7 +131,8 @@ func TestBruteForce(t *testing.T) {
 	})
 
 	t.Run("refresh per address", func(t *testing.T) {
-		srv := startChild(t, map[string]string{"REFRESH_IP_LIMIT": "2"})
+		testenv.InsideWindow(t, testenv.HourWindow, time.Minute)
+		srv := startChild(t, map[string]string{"REFRESH_IP_LIMIT": "2", "REFRESH_IP_WINDOW_SECONDS": "3600"})
 		a := srv.register(t)
 		for i := 0; i < 2; i++ {
 			r := srv.must(t, http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": "not.a.token" + randHex(4)})

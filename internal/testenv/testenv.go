@@ -258,3 +258,22 @@ func Lookup(v any, path string) any {
 	}
 	return cur
 }
+
+// HourWindow is the window tests give per-address limits whose counts they
+// assert over real time: rate-limit counters are fixed windows aligned to
+// the clock, so a short test that straddles a window's edge starts counting
+// again. With an hour, InsideWindow rarely has to wait.
+const HourWindow = time.Hour
+
+// InsideWindow waits, if need be, until at least need remains of the
+// current window of length w (aligned as internal/ratelimit aligns them),
+// so that a test's hits all fall in one window.
+func InsideWindow(t testing.TB, w, need time.Duration) {
+	t.Helper()
+	now := time.Now()
+	left := w - time.Duration(now.UnixNano()%int64(w))
+	if left < need {
+		t.Logf("waiting %s for the next rate-limit window", left.Round(time.Second))
+		time.Sleep(left + 100*time.Millisecond)
+	}
+}
