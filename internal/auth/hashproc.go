@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"github.com/alexedwards/argon2id"
 )
@@ -134,31 +135,35 @@ func (h *Hasher) Close() {
 	}
 }
 
-func (p *hashProcs) do(req hashRequest) (hashResponse, error) {
+// do runs req on a worker. took is how long the worker took to answer,
+// not counting the start of a new worker (the hash-time estimate is of
+// hashes, not of process starts).
+func (p *hashProcs) do(req hashRequest, now func() time.Time) (r hashResponse, took time.Duration, err error) {
 	// An idle worker may have died (killed, out of memory); a hash can be
 	// asked again, so a reused worker that fails gets one fresh successor.
 	for attempt := 0; ; attempt++ {
 		w, reused, err := p.get()
 		if err != nil {
-			return hashResponse{}, errNoWorker{err}
+			return hashResponse{}, 0, errNoWorker{err}
 		}
-		var r hashResponse
+		start := now()
 		if err = w.enc.Encode(req); err == nil {
 			err = w.dec.Decode(&r)
 		}
+		took = now().Sub(start)
 		if err != nil {
 			// A worker that broke mid-request is never reused.
 			w.stop()
 			if reused && attempt == 0 {
 				continue
 			}
-			return hashResponse{}, fmt.Errorf("hash worker: %w", err)
+			return hashResponse{}, 0, fmt.Errorf("hash worker: %w", err)
 		}
 		p.put(w)
 		if r.Err != "" {
-			return r, errors.New(r.Err)
+			return r, took, errors.New(r.Err)
 		}
-		return r, nil
+		return r, took, nil
 	}
 }
 
