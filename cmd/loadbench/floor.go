@@ -25,11 +25,13 @@ import (
 
 // floor is the bare server the product is measured against: stdlib net/http,
 // golang-jwt with the product's key and parser rules, and one prepared
-// database/sql statement on the same database with the same pool sizes. It
+// database/sql statement on the same database with the same pool sizes (on
+// SQLite, writes on one writer connection, as SQLite advises for WAL). It
 // answers the same routes as the product, so the same client code drives it.
 type floor struct {
 	base    string
 	db      *sql.DB
+	wdb     *sql.DB // SQLite: the one writer connection; else db
 	me      *sql.Stmt
 	rotate  *sql.Stmt
 	key     []byte
@@ -76,8 +78,19 @@ func startFloor(ctx context.Context, cfg *config.Config) (*floor, error) {
 		db.SetMaxIdleConns(cfg.DBMaxIdle)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	// SQLite's advice for WAL, and what the product does: one writer
+	// connection beside the read pool.
+	wdb := db
+	if driver == "sqlite3" {
+		if wdb, err = sql.Open(driver, dsn); err != nil {
+			db.Close()
+			return nil, err
+		}
+		wdb.SetMaxOpenConns(1)
+		wdb.SetMaxIdleConns(1)
+	}
 	f := &floor{
-		db: db, key: cfg.SecretKey, method: jwt.GetSigningMethod(cfg.Algorithm), issuer: cfg.Issuer,
+		db: db, wdb: wdb, key: cfg.SecretKey, method: jwt.GetSigningMethod(cfg.Algorithm), issuer: cfg.Issuer,
 		access: cfg.AccessTTL, refresh: cfg.RefreshTTL,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{cfg.Algorithm}),
@@ -89,13 +102,13 @@ func startFloor(ctx context.Context, cfg *config.Config) (*floor, error) {
 		db.Close()
 		return nil, err
 	}
-	if f.rotate, err = db.PrepareContext(ctx, placeholders(driver, floorRotateSQL)); err != nil {
-		db.Close()
+	if f.rotate, err = wdb.PrepareContext(ctx, placeholders(driver, floorRotateSQL)); err != nil {
+		f.closeDBs()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		db.Close()
+		f.closeDBs()
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -112,7 +125,14 @@ func startFloor(ctx context.Context, cfg *config.Config) (*floor, error) {
 
 func (f *floor) close() {
 	_ = f.srv.Close()
+	f.closeDBs()
+}
+
+func (f *floor) closeDBs() {
 	_ = f.db.Close()
+	if f.wdb != f.db {
+		_ = f.wdb.Close()
+	}
 }
 
 // placeholders turns ? into $1, $2, … for PostgreSQL.

@@ -29,8 +29,11 @@ import (
 // DB is an open database: the Ent client and the pool under it.
 type DB struct {
 	Client  *ent.Client
-	SQL     *sql.DB
+	SQL     *sql.DB // the pool reads use (on PostgreSQL, everything)
 	Dialect string
+	// Writer is SQLite's single write connection (see writer.go); nil on
+	// PostgreSQL, where SQL serves writes too.
+	Writer *sql.DB
 }
 
 // Pool sizes the connection pool. Left at Go's defaults, only two idle
@@ -88,6 +91,20 @@ func Open(ctx context.Context, rawURL string, pool Pool) (*DB, error) {
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connecting to database: %w", err)
+	}
+	if dia == dialect.SQLite {
+		// One writer (writer.go): a pool of one connection for writes and
+		// transactions beside the read pool, on the same file and DSN.
+		w, err := sql.Open(driverName, dsn)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxIdleTime(0)
+		drv := &splitDriver{read: entsql.OpenDB(dia, db), write: entsql.OpenDB(dia, w)}
+		return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Writer: w, Dialect: dia}, nil
 	}
 	drv := entsql.OpenDB(dia, db)
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia}, nil
