@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"gqlauth/ent"
 )
 
@@ -66,6 +68,8 @@ type Service struct {
 	log           *slog.Logger
 	metrics       Metrics
 	tokenCheck    tokenCheck
+	dialect       string
+	rotate        rotateStmt // PostgreSQL's one-trip refresh
 }
 
 // New returns a Service.
@@ -75,6 +79,10 @@ func New(o Options) *Service {
 		accessTTL: o.AccessTTL, refreshTTL: o.RefreshTTL, reuseInterval: o.ReuseInterval,
 		sessionMaxAge: o.SessionMaxAge, unavailable: o.Unavailable, clock: o.Now, rand: o.Rand,
 		log: o.Logger, metrics: o.Metrics, tokenCheck: newTokenCheck(o.Dialect),
+		dialect: o.Dialect,
+	}
+	if o.Dialect == dialect.Postgres {
+		s.rotate = newRotateStmt()
 	}
 	if s.clock == nil {
 		s.clock = time.Now

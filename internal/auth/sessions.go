@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"gqlauth/ent"
@@ -96,44 +97,66 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 		return nil, err
 	}
 	uid, _ := claims.UserID()
-	u, err := s.db.User.Get(ctx, uid)
-	if ent.IsNotFound(err) {
-		return nil, unauthorized(MsgInvalidCredentials)
-	}
-	if err != nil {
-		return nil, s.storeErr(err)
-	}
-	if !u.IsActive {
-		return nil, Errorf(CodeForbidden, MsgInactiveUser)
-	}
-
 	now := s.now()
 	newJTI, err := s.newID()
 	if err != nil {
 		return nil, Internal(err)
 	}
 	c := ClientFrom(ctx)
-	upd := s.db.Session.Update().
-		Where(
-			session.ID(claims.SessionID), session.UserID(uid),
-			session.RefreshJti(claims.ID), session.RevokedAtIsNil(),
-			session.ExpiresAtGT(now), session.AbsoluteExpiresAtGT(now),
-		).
-		SetPreviousRefreshJti(claims.ID).SetRotatedAt(now).
-		SetRefreshJti(newJTI).SetRefreshIssuedAt(now).
-		SetExpiresAt(now.Add(s.refreshTTL)).SetLastUsedAt(now)
+	r := rotation{
+		uid: uid, sid: claims.SessionID, oldJTI: claims.ID, newJTI: newJTI,
+		now: now, expires: now.Add(s.refreshTTL), userAgent: clean(c.UserAgent, maxUserAgent),
+	}
 	if c.IP != "" {
-		upd.SetIP(clean(c.IP, 64))
+		r.ip = clean(c.IP, 64)
 	}
-	if ua := clean(c.UserAgent, maxUserAgent); ua != "" {
-		upd.SetUserAgent(ua)
+	var (
+		u       *ent.User
+		rotated bool
+	)
+	if s.dialect == dialect.Postgres {
+		// One round trip (refresh_pg.go).
+		var found bool
+		u, rotated, found, err = s.rotateOneTrip(ctx, r)
+		if err != nil {
+			return nil, s.storeErr(err)
+		}
+		if !found {
+			return nil, unauthorized(MsgInvalidCredentials)
+		}
+	} else {
+		if u, err = s.db.User.Get(ctx, uid); ent.IsNotFound(err) {
+			return nil, unauthorized(MsgInvalidCredentials)
+		} else if err != nil {
+			return nil, s.storeErr(err)
+		}
+		if u.IsActive {
+			upd := s.db.Session.Update().Where(
+				session.ID(r.sid), session.UserID(uid),
+				session.RefreshJti(r.oldJTI), session.RevokedAtIsNil(),
+				session.ExpiresAtGT(now), session.AbsoluteExpiresAtGT(now),
+			).
+				SetPreviousRefreshJti(r.oldJTI).SetRotatedAt(now).
+				SetRefreshJti(r.newJTI).SetRefreshIssuedAt(now).
+				SetExpiresAt(r.expires).SetLastUsedAt(now)
+			if r.ip != "" {
+				upd.SetIP(r.ip)
+			}
+			if r.userAgent != "" {
+				upd.SetUserAgent(r.userAgent)
+			}
+			n, err := upd.Save(ctx)
+			if err != nil {
+				return nil, s.storeErr(err)
+			}
+			rotated = n == 1
+		}
 	}
-	n, err := upd.Save(ctx)
-	if err != nil {
-		return nil, s.storeErr(err)
+	if !u.IsActive {
+		return nil, Errorf(CodeForbidden, MsgInactiveUser)
 	}
-	if n == 1 {
-		return s.pair(u, claims.SessionID, newJTI, now, now.Add(s.refreshTTL))
+	if rotated {
+		return s.pair(u, claims.SessionID, newJTI, now, r.expires)
 	}
 	return s.refreshLost(ctx, u, claims, now)
 }
