@@ -9,23 +9,29 @@ import (
 )
 
 // The server may hash passwords in worker processes (HASH_ISOLATION=process),
-// children of this process: their CPU time and memory belong in the figures.
+// children of this process (or, with -process, of the server process): their
+// CPU time and memory belong in the figures, as do the server's and the
+// floor's when they run as processes of their own.
 
 // clockTick is the unit of /proc/PID/stat's times (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-// childPIDs lists this process's live children.
+// childPIDs lists this process's live descendants: with -process the
+// server and the floor are children and the hash workers grandchildren.
 func childPIDs() []int {
-	files, _ := filepath.Glob("/proc/self/task/*/children")
 	var pids []int
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, field := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(field); err == nil {
-				pids = append(pids, pid)
+	for queue := []string{"self"}; len(queue) > 0; queue = queue[1:] {
+		files, _ := filepath.Glob("/proc/" + queue[0] + "/task/*/children")
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, field := range strings.Fields(string(b)) {
+				if pid, err := strconv.Atoi(field); err == nil {
+					pids = append(pids, pid)
+					queue = append(queue, field)
+				}
 			}
 		}
 	}

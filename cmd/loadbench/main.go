@@ -10,6 +10,7 @@
 //	go run ./cmd/loadbench -smoke          # CI: 4 clients × 2 s; exits 1 only on request errors
 //	BENCH_DATABASE_URL=postgres://… go run ./cmd/loadbench
 //	go run ./cmd/loadbench -case rest-me,refresh -cpuprofile cpu.out
+//	go run ./cmd/loadbench -process         # server and floor as processes of their own
 package main
 
 import (
@@ -37,9 +38,16 @@ type options struct {
 	smoke      bool
 	only       []string
 	cpuprofile string
+	process    bool   // server and floor as processes of their own
+	bin        string // -process: the gqlauth binary (built when empty)
 }
 
-func main() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if os.Getenv(floorEnv) == "1" {
+		os.Exit(floorMain())
+	}
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func realMain(args []string, stdout, stderr io.Writer) int {
 	o, code := parseFlags(args, stderr)
@@ -72,7 +80,9 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.IntVar(&o.storm, "storm", 64, "login clients in the storm case")
 	fs.BoolVar(&o.smoke, "smoke", false, "CI mode: 4 clients, 2s per case (unless set); exit 1 if any request failed")
 	only := fs.String("case", "", "comma-separated cases to run (default all): "+strings.Join(caseNames(), ", "))
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the cases run to `file`")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the cases run to `file` (in-process mode: server and load generator)")
+	fs.BoolVar(&o.process, "process", false, "run the server (the gqlauth binary, built unless -bin) and the floor as processes of their own, as users run it")
+	fs.StringVar(&o.bin, "bin", "", "with -process: the gqlauth `binary` to run instead of building one")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: go run ./cmd/loadbench [flags]\n\nCases:")
 		for _, c := range cases() {
@@ -108,6 +118,10 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 		}
 		o.only = append(o.only, name)
 	}
+	if o.bin != "" && !o.process {
+		fmt.Fprintln(stderr, "-bin needs -process")
+		return o, 2
+	}
 	if o.clients < 1 || o.storm < 1 || o.rounds < 1 || o.duration <= 0 {
 		fmt.Fprintln(stderr, "-clients, -storm and -rounds must be at least 1, -duration positive")
 		return o, 2
@@ -135,19 +149,40 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, e
 	if err != nil {
 		return false, err
 	}
-	p, err := startProduct(ctx, env, db.label)
+	if o.process || os.Getenv("LOG_LEVEL") != "" {
+		// -process runs the server as users run it: its default logging
+		// (one line per request at info) unless LOG_LEVEL says otherwise.
+		delete(env, "LOG_LEVEL")
+	}
+	var p *product
+	if o.process {
+		p, err = startProductProcess(ctx, o.bin, env, db.label)
+	} else {
+		p, err = startProduct(ctx, env, db.label)
+	}
 	if err != nil {
 		return false, err
 	}
 	defer p.stop()
-	f, err := startFloor(ctx, p.cfg)
-	if err != nil {
-		return false, err
+	var floorBase string
+	if o.process {
+		base, stop, err := startFloorProcess(env)
+		if err != nil {
+			return false, err
+		}
+		defer stop()
+		floorBase = base
+	} else {
+		f, err := startFloor(ctx, p.cfg)
+		if err != nil {
+			return false, err
+		}
+		defer f.close()
+		floorBase = f.base
 	}
-	defer f.close()
 
 	l := newLoader()
-	l.product, l.floor = p.base, f.base
+	l.product, l.floor = p.base, floorBase
 	b := &bench{l: l, n: o.clients, storm: o.storm, cpus: runtime.NumCPU(), queueCap: p.cfg.HashConcurrency + p.cfg.HashQueueSize}
 	printHeader(stdout, o, p)
 	if b.clients, err = l.seed(max(o.clients, stormMe), 2*runtime.NumCPU()); err != nil {
@@ -229,8 +264,12 @@ func printHeader(w io.Writer, o options, p *product) {
 	}
 	fmt.Fprintf(w, "settings: %s run; %d clients per case; %s measured per case in %d interleaved rounds, after %s warm-up; storm %d login + %d me clients\n",
 		mode, o.clients, o.duration, o.rounds, warmupFor(o.duration), o.storm, stormMe)
-	fmt.Fprintf(w, "server:   in-process app.Run serve on %s; LOG_LEVEL=%s; rate limits off; %s; DB pool open=%d idle=%d\n",
-		p.base, cfg.LogLevel, cfg.Algorithm, cfg.DBMaxOpen, cfg.DBMaxIdle)
+	where := "in-process app.Run serve"
+	if p.process != "" {
+		where = "process " + p.process + " serve (floor: a process of its own)"
+	}
+	fmt.Fprintf(w, "server:   %s on %s; LOG_LEVEL=%s; rate limits off; %s; DB pool open=%d idle=%d\n",
+		where, p.base, cfg.LogLevel, cfg.Algorithm, cfg.DBMaxOpen, cfg.DBMaxIdle)
 	ap := auth.Argon2Params
 	fmt.Fprintf(w, "hashing:  argon2id m=%d KiB t=%d p=%d; HASH_CONCURRENCY=%d HASH_QUEUE_SIZE=%d HASH_QUEUE_WAIT=%s HASH_ISOLATION=%s\n",
 		ap.Memory, ap.Iterations, ap.Parallelism, cfg.HashConcurrency, cfg.HashQueueSize, cfg.HashQueueWait, cfg.HashIsolation)

@@ -31,6 +31,7 @@ type product struct {
 	cfg     *config.Config // the configuration the server loaded
 	env     map[string]string
 	dbLabel string // what to print about the database
+	process string // -process: the binary the server runs from
 	stop    func()
 }
 
