@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "run the server (the default)", serve},
 		{"migrate", "bring the database schema up to date and exit", migrate},
 		{"create-admin", "create an ADMIN user, or promote an existing one", createAdmin},
+		{"keys", "keys generate [--alg EdDSA|ES256|RS256]: print a new signing key", keysCommand},
 		{"version", "print the version", version},
 	}
 }

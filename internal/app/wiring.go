@@ -13,6 +13,7 @@ import (
 	"gqlauth/internal/auth"
 	"gqlauth/internal/config"
 	"gqlauth/internal/database"
+	"gqlauth/internal/keys"
 	"gqlauth/internal/metrics"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/rest"
@@ -25,6 +26,7 @@ type deps struct {
 	log     *slog.Logger
 	db      *database.DB
 	svc     *auth.Service
+	keys    *keys.Set
 	limiter auth.Limiter
 	sweep   func(context.Context) (int, error)
 	metrics *metrics.Metrics
@@ -46,12 +48,16 @@ func load(ctx context.Context, e env) (*deps, error) {
 	}
 	log := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
 	d := &deps{cfg: cfg, log: log}
-	if cfg.SecretGenerated {
+	if cfg.SecretGenerated && cfg.IsSQLite() {
 		if err := cfg.EnsureSecret(); err != nil {
 			return nil, err
 		}
 		log.Warn("SECRET_KEY is not set: using a generated development secret; set SECRET_KEY in production",
 			slog.String("file", cfg.SecretFile()))
+	}
+	// Keys are checked before any connection: a bad JWT_KEYS stops here.
+	if d.keys, err = loadKeys(cfg, log); err != nil {
+		return nil, err
 	}
 	db, err := database.Open(ctx, cfg.DatabaseURL, database.Pool{MaxOpen: cfg.DBMaxOpen, MaxIdle: cfg.DBMaxIdle})
 	if err != nil {
@@ -63,7 +69,7 @@ func load(ctx context.Context, e env) (*deps, error) {
 		d.Close()
 		return nil, err
 	}
-	tokens, err := auth.NewTokens(cfg.SecretKey, cfg.Algorithm, cfg.Issuer, time.Now)
+	tokens, err := auth.NewTokensWith(auth.TokenOptions{Keys: d.keys, Issuer: cfg.Issuer, Audience: cfg.Audience, Now: time.Now})
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -159,6 +165,7 @@ func (d *deps) handler() http.Handler {
 		Logger:         d.log,
 		Observe:        d.metrics.ObserveHTTP,
 		Metrics:        metricsHandler(cfg.Metrics, d.metrics),
+		Keys:           d.keys,
 	})
 }
 

@@ -1,13 +1,13 @@
 package auth
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"strconv"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"gqlauth/internal/keys"
 )
 
 // Token types, the `type` claim.
@@ -38,42 +38,61 @@ func (c *Claims) UserID() (int, bool) {
 	return id, err == nil && id > 0
 }
 
-// Tokens signs and verifies JWTs with one HMAC key. The key id in the header
-// lets a later release verify with several keys while signing with one.
+// Tokens signs and verifies JWTs with a key Set: one HMAC secret, or a JWK
+// Set whose first key signs and whose every key verifies (by kid).
 type Tokens struct {
-	key    []byte
-	kid    string
-	method jwt.SigningMethod
-	issuer string
-	now    func() time.Time
-	parser *jwt.Parser
+	keys     *keys.Set
+	issuer   string
+	audience string
+	now      func() time.Time
+	parser   *jwt.Parser
 }
 
-// NewTokens returns a signer/verifier for alg (HS256, HS384 or HS512).
+// TokenOptions configure NewTokensWith. Keys and Issuer are required.
+type TokenOptions struct {
+	Keys   *keys.Set
+	Issuer string
+	// Audience, when set, is the aud of every token, and a token without it
+	// is refused.
+	Audience string
+	Now      func() time.Time
+}
+
+// NewTokens returns a signer/verifier for alg (HS256, HS384 or HS512) with
+// one HMAC key.
 func NewTokens(key []byte, alg, issuer string, now func() time.Time) (*Tokens, error) {
-	if len(key) < 32 {
-		return nil, errors.New("signing key must be at least 32 bytes")
+	set, err := keys.NewHMAC(key, alg)
+	if err != nil {
+		return nil, err
 	}
-	method := jwt.GetSigningMethod(alg)
-	if _, ok := method.(*jwt.SigningMethodHMAC); !ok {
-		return nil, errors.New("unsupported algorithm " + alg)
+	return NewTokensWith(TokenOptions{Keys: set, Issuer: issuer, Now: now})
+}
+
+// NewTokensWith returns a signer/verifier over o.Keys. Verification pins
+// the Set's algorithm, requires exp, the issuer and (when set) the audience.
+func NewTokensWith(o TokenOptions) (*Tokens, error) {
+	if o.Keys == nil {
+		return nil, errors.New("no signing keys")
 	}
-	sum := sha256.Sum256(append([]byte("gqlauth-kid:"), key...))
-	t := &Tokens{
-		key:    key,
-		kid:    base64.RawURLEncoding.EncodeToString(sum[:9]),
-		method: method,
-		issuer: issuer,
-		now:    now,
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	t.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{alg}),
+	t := &Tokens{keys: o.Keys, issuer: o.Issuer, audience: o.Audience, now: o.Now}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{o.Keys.Algorithm()}),
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuer(issuer),
-		jwt.WithTimeFunc(now),
-	)
+		jwt.WithIssuer(o.Issuer),
+		jwt.WithTimeFunc(o.Now),
+	}
+	if o.Audience != "" {
+		opts = append(opts, jwt.WithAudience(o.Audience))
+	}
+	t.parser = jwt.NewParser(opts...)
 	return t, nil
 }
+
+// Keys is the key Set tokens are signed and verified with.
+func (t *Tokens) Keys() *keys.Set { return t.keys }
 
 // Sign returns the signed token for claims. Equal claims give equal tokens,
 // which lets the reuse grace window hand out the current refresh token again
@@ -90,9 +109,13 @@ func (t *Tokens) Sign(typ string, userID int, sessionID, jti string, issuedAt, e
 			ID:        jti,
 		},
 	}
-	tok := jwt.NewWithClaims(t.method, c)
-	tok.Header["kid"] = t.kid
-	return tok.SignedString(t.key)
+	if t.audience != "" {
+		c.Audience = jwt.ClaimStrings{t.audience}
+	}
+	kid, key := t.keys.SigningKey()
+	tok := jwt.NewWithClaims(t.keys.Method(), c)
+	tok.Header["kid"] = kid
+	return tok.SignedString(key)
 }
 
 // Parse verifies raw as a token of type typ and returns its claims. Any
@@ -104,12 +127,7 @@ func (t *Tokens) Parse(raw, typ string) (*Claims, error) {
 		return nil, invalid
 	}
 	var c Claims
-	_, err := t.parser.ParseWithClaims(raw, &c, func(tok *jwt.Token) (any, error) {
-		if kid, ok := tok.Header["kid"]; ok && kid != t.kid {
-			return nil, errors.New("unknown key id")
-		}
-		return t.key, nil
-	})
+	_, err := t.parser.ParseWithClaims(raw, &c, t.keys.Keyfunc)
 	if err != nil {
 		return nil, invalid
 	}

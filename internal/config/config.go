@@ -31,6 +31,10 @@ type Config struct {
 	ReuseInterval   time.Duration
 	SessionMaxAge   time.Duration
 
+	// Algorithm is "" when JWT_KEYS is set without ALGORITHM: the keys say.
+	JWTKeys  string // JWT_KEYS as given: a JWK Set, or "@/path/to/file.json"
+	Audience string // JWT_AUDIENCE; "" for none
+
 	DatabaseURL  string
 	DBMaxOpen    int
 	DBMaxIdle    int
@@ -92,7 +96,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}}
 
 	c := &Config{
-		Algorithm:             r.oneOf("ALGORITHM", "HS256", "HS256", "HS384", "HS512"),
+		Algorithm:             r.oneOf("ALGORITHM", "HS256", "HS256", "HS384", "HS512", "EdDSA", "ES256", "RS256"),
+		JWTKeys:               strings.TrimSpace(r.get("JWT_KEYS")),
+		Audience:              r.str("JWT_AUDIENCE", ""),
 		Issuer:                r.str("JWT_ISSUER", "gqlauth"),
 		AccessTTL:             r.bounded("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 7*24*60, time.Minute),
 		RefreshTTL:            r.bounded("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 3650, 24*time.Hour),
@@ -159,13 +165,45 @@ func Load(getenv func(string) string) (*Config, error) {
 			r.fail("CORS_ORIGINS", fmt.Sprintf("%q is not an origin such as https://app.example.com", o))
 		}
 	}
-	if c.SecretGenerated && driver == "pgx" {
-		r.fail("SECRET_KEY", "is required with a PostgreSQL DATABASE_URL, so every instance signs with the same key")
-	}
+	r.signingKeys(c, driver)
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
 	}
 	return c, nil
+}
+
+// signingKeys checks that ALGORITHM, JWT_KEYS and SECRET_KEY fit together:
+// the HS algorithms sign with SECRET_KEY, the others with JWT_KEYS (taking
+// the algorithm from the keys when ALGORITHM is not set). With PostgreSQL
+// the keys must be given, so every instance signs alike; on SQLite a missing
+// one is generated beside the database file. The JWK Set itself is parsed
+// by the keys package at start, before any connection.
+func (r *reader) signingKeys(c *Config, driver string) {
+	if strings.TrimSpace(r.get("ALGORITHM")) == "" && c.JWTKeys != "" {
+		c.Algorithm = ""
+	}
+	if c.Asymmetric() {
+		if c.JWTKeys == "" && driver == "pgx" {
+			r.fail("JWT_KEYS", fmt.Sprintf("is required with ALGORITHM=%s and a PostgreSQL DATABASE_URL, so every instance signs with the same keys (make one with `gqlauth keys generate --alg %s`)", c.Algorithm, c.Algorithm))
+		}
+		return
+	}
+	if c.JWTKeys != "" {
+		r.fail("JWT_KEYS", fmt.Sprintf("is set, but ALGORITHM=%s signs with SECRET_KEY; set ALGORITHM to EdDSA, ES256 or RS256 to sign with JWT_KEYS", c.Algorithm))
+	}
+	if c.SecretGenerated && driver == "pgx" {
+		r.fail("SECRET_KEY", "is required with a PostgreSQL DATABASE_URL, so every instance signs with the same key")
+	}
+}
+
+// Asymmetric reports whether tokens are signed with JWT_KEYS (EdDSA, ES256,
+// RS256) rather than SECRET_KEY.
+func (c *Config) Asymmetric() bool {
+	switch c.Algorithm {
+	case "", "EdDSA", "ES256", "RS256":
+		return true
+	}
+	return false
 }
 
 // IsSQLite reports whether DATABASE_URL names an SQLite file.

@@ -167,13 +167,9 @@ func handleRefresh(svc *auth.Service, log *slog.Logger) http.Handler {
 	})
 }
 
-func handleMe(svc *auth.Service, log *slog.Logger) http.Handler {
+func handleMe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pr, err := svc.Principal(r.Context())
-		if err != nil {
-			writeError(w, r, log, err)
-			return
-		}
+		pr := Principal(r.Context()) // requireAuth admitted it
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, http.StatusOK, userJSON(pr.User))
 	})
@@ -181,11 +177,7 @@ func handleMe(svc *auth.Service, log *slog.Logger) http.Handler {
 
 func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pr, err := svc.Principal(r.Context())
-		if err != nil {
-			writeError(w, r, log, err)
-			return
-		}
+		pr := Principal(r.Context()) // requireAuth admitted it
 		body, err := decodeObject(r)
 		if err != nil {
 			writeError(w, r, log, err)
@@ -207,11 +199,7 @@ func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
 
 func handleLogout(svc *auth.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pr, err := svc.Principal(r.Context())
-		if err != nil {
-			writeError(w, r, log, err)
-			return
-		}
+		pr := Principal(r.Context()) // requireAuth admitted it
 		body, err := decodeObject(r)
 		if err != nil {
 			writeError(w, r, log, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/cors"
 
 	"gqlauth/internal/auth"
+	"gqlauth/internal/keys"
 )
 
 // Options configure the HTTP surface.
@@ -31,6 +32,8 @@ type Options struct {
 	Observe func(method, route string, status int, elapsed time.Duration)
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
+	// Keys are published at GET /.well-known/jwks.json (public parts only).
+	Keys *keys.Set
 }
 
 type server struct {
@@ -76,14 +79,16 @@ func (s *server) routes(o Options) {
 	s.mux.Handle("POST /api/auth/login/json", handleLoginJSON(svc, log))
 	s.mux.Handle("POST /api/auth/login", handleLoginForm(svc, log))
 	s.mux.Handle("POST /api/auth/refresh", handleRefresh(svc, log))
-	s.mux.Handle("GET /api/auth/me", handleMe(svc, log))
-	s.mux.Handle("POST /api/auth/change-password", handleChangePassword(svc, log))
-	s.mux.Handle("POST /api/auth/logout", handleLogout(svc, log))
+	signedIn := requireAuth(svc, auth.RoleUser, log)
+	s.mux.Handle("GET /api/auth/me", signedIn(handleMe()))
+	s.mux.Handle("POST /api/auth/change-password", signedIn(handleChangePassword(svc, log)))
+	s.mux.Handle("POST /api/auth/logout", signedIn(handleLogout(svc, log)))
 
 	gql := graphqlEdge(o.GraphQL, log)
 	s.mux.Handle("GET /graphql", gql)
 	s.mux.Handle("POST /graphql", gql)
 
+	s.mux.Handle("GET /.well-known/jwks.json", handleJWKS(o.Keys))
 	s.mux.Handle("GET /healthz", handleHealth())
 	s.mux.Handle("GET /readyz", handleReady(o.Ready, log))
 	if o.Metrics != nil {
