@@ -45,6 +45,8 @@ type Options struct {
 	Rand        io.Reader        // default crypto/rand
 	Logger      *slog.Logger
 	Metrics     Metrics
+	// Mail configures verification and password reset by email.
+	Mail MailOptions
 }
 
 // Service implements every authentication operation. It is safe for
@@ -66,6 +68,7 @@ type Service struct {
 	log           *slog.Logger
 	metrics       Metrics
 	tokenCheck    tokenCheck
+	mail          MailOptions
 }
 
 // New returns a Service.
@@ -75,6 +78,17 @@ func New(o Options) *Service {
 		accessTTL: o.AccessTTL, refreshTTL: o.RefreshTTL, reuseInterval: o.ReuseInterval,
 		sessionMaxAge: o.SessionMaxAge, unavailable: o.Unavailable, clock: o.Now, rand: o.Rand,
 		log: o.Logger, metrics: o.Metrics, tokenCheck: newTokenCheck(o.Dialect),
+		mail: o.Mail,
+	}
+	s.mail.defaults()
+	if s.mail.Sealer == nil {
+		// Tokens sealed under a random key cannot be sent after a restart;
+		// internal/app always gives a box derived from the secret.
+		box, err := NewTokenBox(nil)
+		if err != nil {
+			panic("auth: " + err.Error())
+		}
+		s.mail.Sealer = box
 	}
 	if s.clock == nil {
 		s.clock = time.Now

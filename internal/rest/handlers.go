@@ -13,19 +13,22 @@ import (
 
 // userResponse is the REST shim's user object.
 type userResponse struct {
-	ID        int       `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role"`
-	IsActive  bool      `json:"is_active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       int    `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Role     string `json:"role"`
+	IsActive bool   `json:"is_active"`
+	// EmailVerified is §9's email_verified.
+	EmailVerified bool      `json:"email_verified"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func userJSON(u *auth.User) userResponse {
 	return userResponse{
 		ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), IsActive: u.IsActive,
-		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		EmailVerified: u.EmailVerified,
+		CreatedAt:     u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 }
 
@@ -182,6 +185,9 @@ func handleMe(svc *auth.Service, log *slog.Logger) http.Handler {
 func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pr, err := svc.Principal(r.Context())
+		if err == nil {
+			err = svc.CheckVerified(pr) // REQUIRE_EMAIL_VERIFICATION
+		}
 		if err != nil {
 			writeError(w, r, log, err)
 			return

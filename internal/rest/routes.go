@@ -79,6 +79,10 @@ func (s *server) routes(o Options) {
 	s.mux.Handle("GET /api/auth/me", handleMe(svc, log))
 	s.mux.Handle("POST /api/auth/change-password", handleChangePassword(svc, log))
 	s.mux.Handle("POST /api/auth/logout", handleLogout(svc, log))
+	s.mux.Handle("POST /api/auth/forgot-password", handleForgotPassword(svc, log))
+	s.mux.Handle("POST /api/auth/reset-password", handleResetPassword(svc, log))
+	s.mux.Handle("POST /api/auth/verify-email", handleVerifyEmail(svc, log))
+	s.mux.Handle("POST /api/auth/resend-verification", handleResendVerification(svc, log))
 
 	gql := graphqlEdge(o.GraphQL, log)
 	s.mux.Handle("GET /graphql", gql)
