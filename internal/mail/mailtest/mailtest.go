@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/mail"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -245,4 +244,3 @@ func parsePart(m *Message, ctype, cte string, body io.Reader) error {
 	return nil
 }
 
-var _ = strconv.Itoa
