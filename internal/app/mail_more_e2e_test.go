@@ -241,3 +241,40 @@ func median(ds []time.Duration) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
 }
+
+// TestTwoInstancesSendEachMessageOnce: two servers on one database (one
+// PostgreSQL schema under TEST_DATABASE_URL, else one SQLite file) and one
+// SMTP server; every message goes out exactly once.
+func TestTwoInstancesSendEachMessageOnce(t *testing.T) {
+	smtp := mailtest.Start(t)
+	a := startServer(t, mailEnv(smtp, nil))
+	b := startServer(t, mailEnv(smtp, map[string]string{"DATABASE_URL": a.env["DATABASE_URL"]}))
+	const n = 12
+	want := map[string]int{}
+	for i := 0; i < n; i++ {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		acc := s.register(t)
+		want[acc.Email] += 1 // verification
+		expect(t, s.request(http.MethodPost, "/api/auth/forgot-password", map[string]string{"email": acc.Email}), http.StatusOK, "")
+		want[acc.Email] += 1 // reset
+	}
+	got := map[string]int{}
+	for i := 0; i < 2*n; i++ {
+		m, err := smtp.Next(mailWait)
+		if err != nil {
+			t.Fatalf("after %d messages: %v", i, err)
+		}
+		got[m.To[0]]++
+	}
+	if m, err := smtp.Next(3 * time.Second); err == nil {
+		t.Fatalf("a message went out twice: to %v, %s", m.To, m.Subject)
+	}
+	for e, c := range want {
+		if got[e] != c {
+			t.Errorf("%s got %d messages, want %d", e, got[e], c)
+		}
+	}
+}
