@@ -69,8 +69,7 @@ func TestResetAndVerifyPagesInBrowser(t *testing.T) {
 	submit := func(pw, again string) {
 		t.Helper()
 		do("type "+pw,
-			chromedp.SetValue(chromedp.CSS("#new-password"), ""),
-			chromedp.SetValue(chromedp.CSS("#confirm-password"), ""),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("new-password").value = ""; document.getElementById("confirm-password").value = ""`),
 			chromedp.SendKeys(chromedp.CSS("#new-password"), pw),
 			chromedp.SendKeys(chromedp.CSS("#confirm-password"), again),
 			chromedp.Click(chromedp.CSS("#reset-submit")))
