@@ -51,6 +51,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	srv   *smtp.Server
+	ln    net.Listener
 	msgs  chan *Message
 	count int
 }
@@ -79,7 +80,7 @@ func (s *Server) serve(ln net.Listener) {
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	s.mu.Lock()
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	s.mu.Unlock()
 	go srv.Serve(ln) //nolint:errcheck // ends with Close
 }
@@ -87,11 +88,12 @@ func (s *Server) serve(ln net.Listener) {
 // Stop closes the server (and its connections): an SMTP outage.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, ln := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
 		srv.Close()
+		ln.Close() // in case Serve has not taken it yet
 	}
 }
 
