@@ -245,4 +245,3 @@ func parsePart(m *Message, ctype, cte string, body io.Reader) error {
 	}
 	return nil
 }
-
