@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"gqlauth/ent/accounttoken"
+	"gqlauth/ent/outboxmessage"
 	"gqlauth/ent/ratelimit"
 	"gqlauth/ent/session"
 	"gqlauth/ent/user"
@@ -75,9 +77,11 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			ratelimit.Table: ratelimit.ValidColumn,
-			session.Table:   session.ValidColumn,
-			user.Table:      user.ValidColumn,
+			accounttoken.Table:  accounttoken.ValidColumn,
+			outboxmessage.Table: outboxmessage.ValidColumn,
+			ratelimit.Table:     ratelimit.ValidColumn,
+			session.Table:       session.ValidColumn,
+			user.Table:          user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -3,6 +3,8 @@
 package ent
 
 import (
+	"gqlauth/ent/accounttoken"
+	"gqlauth/ent/outboxmessage"
 	"gqlauth/ent/ratelimit"
 	"gqlauth/ent/schema"
 	"gqlauth/ent/session"
@@ -13,6 +15,54 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	accounttokenFields := schema.AccountToken{}.Fields()
+	_ = accounttokenFields
+	// accounttokenDescTokenHash is the schema descriptor for token_hash field.
+	accounttokenDescTokenHash := accounttokenFields[2].Descriptor()
+	// accounttoken.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	accounttoken.TokenHashValidator = func() func(string) error {
+		validators := accounttokenDescTokenHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(token_hash string) error {
+			for _, fn := range fns {
+				if err := fn(token_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	outboxmessageFields := schema.OutboxMessage{}.Fields()
+	_ = outboxmessageFields
+	// outboxmessageDescKind is the schema descriptor for kind field.
+	outboxmessageDescKind := outboxmessageFields[0].Descriptor()
+	// outboxmessage.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	outboxmessage.KindValidator = outboxmessageDescKind.Validators[0].(func(string) error)
+	// outboxmessageDescToEmail is the schema descriptor for to_email field.
+	outboxmessageDescToEmail := outboxmessageFields[1].Descriptor()
+	// outboxmessage.ToEmailValidator is a validator for the "to_email" field. It is called by the builders before save.
+	outboxmessage.ToEmailValidator = outboxmessageDescToEmail.Validators[0].(func(string) error)
+	// outboxmessageDescToName is the schema descriptor for to_name field.
+	outboxmessageDescToName := outboxmessageFields[2].Descriptor()
+	// outboxmessage.DefaultToName holds the default value on creation for the to_name field.
+	outboxmessage.DefaultToName = outboxmessageDescToName.Default.(string)
+	// outboxmessage.ToNameValidator is a validator for the "to_name" field. It is called by the builders before save.
+	outboxmessage.ToNameValidator = outboxmessageDescToName.Validators[0].(func(string) error)
+	// outboxmessageDescAttempts is the schema descriptor for attempts field.
+	outboxmessageDescAttempts := outboxmessageFields[7].Descriptor()
+	// outboxmessage.DefaultAttempts holds the default value on creation for the attempts field.
+	outboxmessage.DefaultAttempts = outboxmessageDescAttempts.Default.(int)
+	// outboxmessageDescLeaseOwner is the schema descriptor for lease_owner field.
+	outboxmessageDescLeaseOwner := outboxmessageFields[8].Descriptor()
+	// outboxmessage.LeaseOwnerValidator is a validator for the "lease_owner" field. It is called by the builders before save.
+	outboxmessage.LeaseOwnerValidator = outboxmessageDescLeaseOwner.Validators[0].(func(string) error)
+	// outboxmessageDescLastError is the schema descriptor for last_error field.
+	outboxmessageDescLastError := outboxmessageFields[12].Descriptor()
+	// outboxmessage.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	outboxmessage.LastErrorValidator = outboxmessageDescLastError.Validators[0].(func(string) error)
 	ratelimitFields := schema.RateLimit{}.Fields()
 	_ = ratelimitFields
 	// ratelimitDescKey is the schema descriptor for key field.
@@ -133,4 +183,8 @@ func init() {
 	userDescIsActive := userFields[4].Descriptor()
 	// user.DefaultIsActive holds the default value on creation for the is_active field.
 	user.DefaultIsActive = userDescIsActive.Default.(bool)
+	// userDescEmailVerified is the schema descriptor for email_verified field.
+	userDescEmailVerified := userFields[5].Descriptor()
+	// user.DefaultEmailVerified holds the default value on creation for the email_verified field.
+	user.DefaultEmailVerified = userDescEmailVerified.Default.(bool)
 }

@@ -14,6 +14,7 @@ func userModel(u *auth.User) *model.User {
 	return &model.User{
 		ID: strconv.Itoa(u.ID), Name: u.Name, Email: u.Email, Role: model.Role(u.Role),
 		IsActive: u.IsActive, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		EmailVerified: u.EmailVerified,
 	}
 }
 

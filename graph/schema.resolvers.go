@@ -77,6 +77,30 @@ func (r *mutationResolver) SetUserActive(ctx context.Context, id string, active 
 	return userModel(u), nil
 }
 
+// ForgotPassword is the resolver for the forgotPassword field.
+func (r *mutationResolver) ForgotPassword(ctx context.Context, email string) (bool, error) {
+	return true, r.Auth.ForgotPassword(ctx, email)
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (bool, error) {
+	return true, r.Auth.ResetPassword(ctx, input.Token, input.NewPassword)
+}
+
+// VerifyEmail is the resolver for the verifyEmail field.
+func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (bool, error) {
+	return true, r.Auth.VerifyEmail(ctx, token)
+}
+
+// ResendVerification is the resolver for the resendVerification field.
+func (r *mutationResolver) ResendVerification(ctx context.Context) (bool, error) {
+	p, err := r.Auth.Principal(ctx)
+	if err != nil {
+		return false, err
+	}
+	return true, r.Auth.ResendVerification(ctx, p)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	p, err := r.Auth.Principal(ctx)

@@ -23,6 +23,9 @@ func (User) Fields() []ent.Field {
 		field.String("password_hash").Sensitive().NotEmpty(),
 		field.Enum("role").Values("USER", "ADMIN").Default("USER"),
 		field.Bool("is_active").Default(true),
+		// Proven by a verification or reset token; existing rows migrate
+		// to false (the column's default).
+		field.Bool("email_verified").Default(false),
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),
 	}

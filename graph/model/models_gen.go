@@ -49,6 +49,13 @@ type RegisterInput struct {
 	Password string `json:"password"`
 }
 
+type ResetPasswordInput struct {
+	// The token from the emailed reset link.
+	Token string `json:"token"`
+	// Same policy as at registration, and different from the current one.
+	NewPassword string `json:"newPassword"`
+}
+
 // One signed-in session (a login or registration and the refresh tokens rotated from it).
 type Session struct {
 	ID        string    `json:"id"`
@@ -68,11 +75,13 @@ type User struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	// Stored and compared lower-case.
-	Email     string    `json:"email"`
-	Role      Role      `json:"role"`
-	IsActive  bool      `json:"isActive"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Email    string `json:"email"`
+	Role     Role   `json:"role"`
+	IsActive bool   `json:"isActive"`
+	// True once the address was proven with an emailed verification or reset token.
+	EmailVerified bool      `json:"emailVerified"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
 // LOCAL: this session; OTHERS: every other session of the user; GLOBAL: all of them.

@@ -51,6 +51,11 @@ func serve(ctx context.Context, e env, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	addr := displayAddr(ln.Addr().(*net.TCPAddr))
+	stopMail, err := d.startMail(ctx, "http://"+addr)
+	if err != nil {
+		srv.Close()
+		return err
+	}
 	fmt.Fprintf(e.stdout, "gqlauth listening on http://%s\n", addr)
 	d.log.Info("listening", slog.String("addr", addr), slog.String("database", d.db.Dialect))
 
@@ -68,6 +73,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopMail(shutdownCtx)
 	return nil
 }
 

@@ -31,6 +31,10 @@ type deps struct {
 	sweep   func(context.Context) (int, error)
 	metrics *metrics.Metrics
 	close   []func()
+	// box seals emailed tokens in the outbox; wake tells this process's
+	// sender that a message was stored (see mail.go).
+	box  *auth.TokenBox
+	wake chan struct{}
 }
 
 func (d *deps) Close() {
@@ -95,6 +99,10 @@ func load(ctx context.Context, e env) (*deps, error) {
 		d.Close()
 		return nil, err
 	}
+	if err := d.prepareMail(); err != nil {
+		d.Close()
+		return nil, err
+	}
 	d.svc = auth.New(auth.Options{
 		Client:  db.Client,
 		Dialect: db.Dialect,
@@ -117,6 +125,7 @@ func load(ctx context.Context, e env) (*deps, error) {
 		Unavailable:   database.IsUnavailable,
 		Logger:        log,
 		Metrics:       d.metrics,
+		Mail:          d.mailOptions(),
 	})
 	return d, nil
 }

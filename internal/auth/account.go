@@ -63,11 +63,16 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*TokenPair, e
 			return err
 		}
 		pair, err = s.openSessionWith(ctx, tx.Session, u)
-		return err
+		if err != nil {
+			return err
+		}
+		// The verification message commits with the account (§9).
+		return s.issue(ctx, tx, u, MailVerify, now)
 	})
 	if err != nil {
 		return nil, s.storeErr(err)
 	}
+	s.notify()
 	s.event(ctx, "user_registered", slog.Int("user_id", pair.User.ID))
 	return pair, nil
 }
@@ -226,8 +231,11 @@ func (s *Service) ChangePassword(ctx context.Context, pr *Principal, current, ne
 			// Changed concurrently: the current password we checked is stale.
 			return Errorf(CodeBadRequest, MsgWrongPassword)
 		}
-		_, err = s.revokeWhere(ctx, tx.Session, u.ID, pr.SessionID, ScopeOthers, now)
-		return err
+		if _, err = s.revokeWhere(ctx, tx.Session, u.ID, pr.SessionID, ScopeOthers, now); err != nil {
+			return err
+		}
+		// Outstanding reset tokens die with the old password (§9).
+		return s.dropResetTokens(ctx, tx, u.ID, 0)
 	})
 	if err != nil {
 		return s.storeErr(err)

@@ -33,19 +33,22 @@ const (
 // User is the service's view of an account; transports map it to their own
 // wire formats.
 type User struct {
-	ID        int
-	Name      string
-	Email     string
-	Role      Role
-	IsActive  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       int
+	Name     string
+	Email    string
+	Role     Role
+	IsActive bool
+	// EmailVerified is true once a verification or reset token was used.
+	EmailVerified bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 func userOf(u *ent.User) *User {
 	return &User{
 		ID: u.ID, Name: u.Name, Email: u.Email, Role: Role(u.Role),
 		IsActive: u.IsActive, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		EmailVerified: u.EmailVerified,
 	}
 }
 

@@ -47,6 +47,8 @@ type Options struct {
 	Rand        io.Reader        // default crypto/rand
 	Logger      *slog.Logger
 	Metrics     Metrics
+	// Mail configures verification and password reset by email.
+	Mail MailOptions
 }
 
 // Service implements every authentication operation. It is safe for
@@ -70,6 +72,7 @@ type Service struct {
 	tokenCheck    tokenCheck
 	dialect       string
 	rotate        rotateStmt // PostgreSQL's one-trip refresh
+	mail          MailOptions
 }
 
 // New returns a Service.
@@ -80,9 +83,20 @@ func New(o Options) *Service {
 		sessionMaxAge: o.SessionMaxAge, unavailable: o.Unavailable, clock: o.Now, rand: o.Rand,
 		log: o.Logger, metrics: o.Metrics, tokenCheck: newTokenCheck(o.Dialect),
 		dialect: o.Dialect,
+		mail:    o.Mail,
 	}
 	if o.Dialect == dialect.Postgres {
 		s.rotate = newRotateStmt()
+	}
+	s.mail.defaults()
+	if s.mail.Sealer == nil {
+		// Tokens sealed under a random key cannot be sent after a restart;
+		// internal/app always gives a box derived from the secret.
+		box, err := NewTokenBox(nil)
+		if err != nil {
+			panic("auth: " + err.Error())
+		}
+		s.mail.Sealer = box
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -35,6 +35,7 @@ type tokenCheck struct {
 // tokenCheckColumns are what run scans, in its order: never the hash.
 var tokenCheckColumns = []string{
 	user.FieldID, user.FieldName, user.FieldEmail, user.FieldRole, user.FieldIsActive, user.FieldCreatedAt, user.FieldUpdatedAt,
+	user.FieldEmailVerified,
 }
 
 // querier runs a statement; *ent.Client is one (the sql/execquery feature).
@@ -104,7 +105,7 @@ func (tc tokenCheck) run(ctx context.Context, q querier, uid int, sid string, no
 		return nil, false, rows.Err()
 	}
 	u = new(User)
-	if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.IsActive, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.IsActive, &u.CreatedAt, &u.UpdatedAt, &u.EmailVerified); err != nil {
 		return nil, false, err
 	}
 	return u, true, rows.Close()

@@ -78,6 +78,9 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 	RequestTimeout  time.Duration
+
+	// Email (contract §9); see mail.go.
+	Mail Mail
 }
 
 // Load reads the configuration. Variables come from getenv first, then from
@@ -142,6 +145,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShutdownTimeout:       r.positive("SHUTDOWN_TIMEOUT_SECONDS", 15, time.Second),
 		RequestTimeout:        r.positive("REQUEST_TIMEOUT_SECONDS", 8, time.Second),
 	}
+	c.Mail = r.mail()
 	if s := r.get("SECRET_KEY"); s != "" {
 		if len(s) < MinSecretBytes {
 			r.fail("SECRET_KEY", fmt.Sprintf("must be at least %d bytes long, got %d", MinSecretBytes, len(s)))

@@ -13,19 +13,22 @@ import (
 
 // userResponse is the REST shim's user object.
 type userResponse struct {
-	ID        int       `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role"`
-	IsActive  bool      `json:"is_active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       int    `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Role     string `json:"role"`
+	IsActive bool   `json:"is_active"`
+	// EmailVerified is §9's email_verified.
+	EmailVerified bool      `json:"email_verified"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func userJSON(u *auth.User) userResponse {
 	return userResponse{
 		ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), IsActive: u.IsActive,
-		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		EmailVerified: u.EmailVerified,
+		CreatedAt:     u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 }
 
@@ -178,6 +181,10 @@ func handleMe() http.Handler {
 func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pr := Principal(r.Context()) // requireAuth admitted it
+		if err := svc.CheckVerified(pr); err != nil { // REQUIRE_EMAIL_VERIFICATION
+			writeError(w, r, log, err)
+			return
+		}
 		body, err := decodeObject(r)
 		if err != nil {
 			writeError(w, r, log, err)

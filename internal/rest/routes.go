@@ -83,6 +83,10 @@ func (s *server) routes(o Options) {
 	s.mux.Handle("GET /api/auth/me", signedIn(handleMe()))
 	s.mux.Handle("POST /api/auth/change-password", signedIn(handleChangePassword(svc, log)))
 	s.mux.Handle("POST /api/auth/logout", signedIn(handleLogout(svc, log)))
+	s.mux.Handle("POST /api/auth/forgot-password", handleForgotPassword(svc, log))
+	s.mux.Handle("POST /api/auth/reset-password", handleResetPassword(svc, log))
+	s.mux.Handle("POST /api/auth/verify-email", handleVerifyEmail(svc, log))
+	s.mux.Handle("POST /api/auth/resend-verification", signedIn(handleResendVerification(svc, log)))
 
 	gql := graphqlEdge(o.GraphQL, log)
 	s.mux.Handle("GET /graphql", gql)

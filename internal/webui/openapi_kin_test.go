@@ -39,7 +39,7 @@ func kinRouter(t *testing.T) routers.Router {
 }
 
 const (
-	user  = `{"id":1,"name":"John Doe","email":"john@example.com","role":"USER","is_active":true,"created_at":"2025-01-31T12:00:00Z","updated_at":"2025-01-31T12:00:01.123456Z"}`
+	user  = `{"id":1,"name":"John Doe","email":"john@example.com","role":"USER","is_active":true,"email_verified":false,"created_at":"2025-01-31T12:00:00Z","updated_at":"2025-01-31T12:00:01.123456Z"}`
 	token = `{"access_token":"a.b.c","refresh_token":"d.e.f","token_type":"bearer","expires_in":1800,"user":` + user + `}`
 )
 

@@ -30,6 +30,10 @@ var contractRoutes = []struct{ method, path, status string }{
 	{"get", "/api/auth/me", "200"},
 	{"post", "/api/auth/change-password", "200"},
 	{"post", "/api/auth/logout", "200"},
+	{"post", "/api/auth/forgot-password", "200"},
+	{"post", "/api/auth/reset-password", "200"},
+	{"post", "/api/auth/verify-email", "200"},
+	{"post", "/api/auth/resend-verification", "200"},
 	{"get", "/healthz", "200"},
 	{"get", "/readyz", "200"},
 }

@@ -55,6 +55,11 @@ var (
 			"vendor/graphiql/", "vendor/react/", "vendor/react-dom/"}}
 	docs = &surface{prefix: "/docs/assets/", page: "docs.html", csp: docsCSP,
 		allowed: []string{"favicon.svg", "docs.js", "docs.css", "vendor/swagger-ui-dist/"}}
+	// The pages that emailed links open (contract §9) share one script and
+	// stylesheet, and the Playground's CSP, as the contract asks.
+	accountAssets = []string{"favicon.svg", "account.js", "account.css"}
+	resetPage     = &surface{prefix: "/account/assets/", page: "reset-password.html", csp: playgroundCSP, allowed: accountAssets}
+	verifyPage    = &surface{prefix: "/account/assets/", page: "verify-email.html", csp: playgroundCSP, allowed: accountAssets}
 )
 
 // lookup returns the asset that name (relative to prefix) names, if this

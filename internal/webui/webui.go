@@ -1,5 +1,6 @@
 // Package webui serves the browser surfaces of the API: the GraphiQL
-// Playground, the Swagger UI docs and the OpenAPI document they read. Every
+// Playground, the Swagger UI docs and the OpenAPI document they read, and
+// the small pages that emailed reset and verification links open. Every
 // file comes from assets embedded in the binary, so the pages work offline and
 // no request leaves the server's own origin.
 package webui
@@ -25,6 +26,10 @@ func Register(mux *http.ServeMux, opts Options) {
 		mux.Handle("GET /playground", pageHandler(playground, pageData{Docs: opts.Docs}))
 		mux.Handle("GET /playground/assets/", assetHandler(playground))
 	}
+	// The pages emailed links open are always on: the links must work.
+	mux.Handle("GET /reset-password", pageHandler(resetPage, pageData{}))
+	mux.Handle("GET /verify-email", pageHandler(verifyPage, pageData{}))
+	mux.Handle("GET /account/assets/", assetHandler(resetPage))
 	if opts.Docs {
 		mux.Handle("GET /docs", pageHandler(docs, pageData{Docs: true}))
 		mux.Handle("GET /docs/assets/", assetHandler(docs))

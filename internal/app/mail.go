@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"gqlauth/internal/auth"
+	"gqlauth/internal/config"
+	"gqlauth/internal/mail"
+)
+
+// prepareMail builds what the auth service needs to store messages: the
+// token box (its key derived from the signing secret) and the wake channel.
+func (d *deps) prepareMail() error {
+	box, err := auth.NewTokenBox(d.cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	d.box, d.wake = box, make(chan struct{}, 1)
+	return nil
+}
+
+func (d *deps) mailOptions() auth.MailOptions {
+	m := d.cfg.Mail
+	return auth.MailOptions{
+		Sealer:          d.box,
+		ResetTTL:        m.ResetTTL,
+		VerifyTTL:       m.VerifyTTL,
+		RequireVerified: m.RequireVerified,
+		Notify: func() {
+			select {
+			case d.wake <- struct{}{}:
+			default:
+			}
+		},
+		EmailRule: auth.Rule{Limit: m.EmailLimit, Window: m.EmailWindow},
+		IPRule:    auth.Rule{Limit: m.IPLimit, Window: m.IPWindow},
+		TokenIP:   auth.Rule{Limit: m.TokenIPLimit, Window: m.TokenIPWindow},
+		ResetUser: auth.Rule{Limit: m.ResetUserLimit, Window: m.ResetUserWindow},
+	}
+}
+
+// startMail starts the outbox sender; selfURL is the server's own address,
+// the default APP_URL. The returned function stops it, letting a send in
+// flight finish, and waits until ctx ends at the latest.
+func (d *deps) startMail(ctx context.Context, selfURL string) (stop func(context.Context), err error) {
+	m := d.cfg.Mail
+	var transport mail.Transport
+	if m.SMTPURL == "" {
+		d.log.Warn("SMTP_URL is not set: email is not sent; each message, with its link, is written to this log instead (development mode)")
+		transport = mail.LogTransport{Log: d.log}
+	} else {
+		u, _ := config.ParseSMTPURL(m.SMTPURL) // validated by config.Load
+		t, err := mail.NewSMTPTransport(u, m.SendTimeout)
+		if err != nil {
+			return nil, err
+		}
+		transport = t
+	}
+	appURL := m.AppURL
+	if appURL == "" {
+		appURL = selfURL
+	}
+	sender := mail.NewSender(mail.Options{
+		Client: d.db.Client, Dialect: d.db.Dialect,
+		Transport: transport, Opener: d.box,
+		From: m.From, AppURL: appURL,
+		RetryBase: m.RetryBase, RetryMax: m.RetryMax, Poll: m.Poll,
+		SendTimeout: m.SendTimeout, Keep: m.Keep,
+		Wake: d.wake, Logger: d.log,
+		Metrics: d.metrics.WatchMail(func(ctx context.Context) (int, time.Duration, error) {
+			return mail.OutboxStats(ctx, d.db.Client, time.Now())
+		}),
+	})
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sender.Run(runCtx)
+	}()
+	go d.purgeMailTokens(runCtx)
+	return func(wait context.Context) {
+		cancel()
+		select {
+		case <-done:
+		case <-wait.Done():
+			d.log.Warn("mail sender still sending at shutdown; its message will be retried", slog.String("event", "mail_shutdown"))
+		}
+	}, nil
+}
+
+// purgeMailTokens deletes spent and expired emailed tokens every ten minutes.
+func (d *deps) purgeMailTokens(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := d.svc.PurgeMailTokens(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("purging emailed tokens", slog.String("error", err.Error()))
+			}
+		}
+	}
+}
