@@ -69,7 +69,8 @@ type Service struct {
 	metrics       Metrics
 	tokenCheck    tokenCheck
 	dialect       string
-	rotate        rotateStmt // PostgreSQL's one-trip refresh
+	rotate        rotateStmt   // the refresh's rotation statement
+	commits       *groupCommit // SQLite: rotations in group commits
 }
 
 // New returns a Service.
@@ -81,8 +82,11 @@ func New(o Options) *Service {
 		log: o.Logger, metrics: o.Metrics, tokenCheck: newTokenCheck(o.Dialect),
 		dialect: o.Dialect,
 	}
-	if o.Dialect == dialect.Postgres {
-		s.rotate = newRotateStmt()
+	if o.Dialect == dialect.Postgres || o.Dialect == dialect.SQLite {
+		s.rotate = newRotateStmt(o.Dialect)
+	}
+	if o.Dialect == dialect.SQLite && o.Client != nil {
+		s.commits = &groupCommit{db: o.Client, maxBatch: 64}
 	}
 	if s.clock == nil {
 		s.clock = time.Now
