@@ -40,6 +40,7 @@ type options struct {
 	cpuprofile string
 	process    bool   // server and floor as processes of their own
 	bin        string // -process: the gqlauth binary (built when empty)
+	users      int    // users and sessions to bulk-insert first
 }
 
 func main() {
@@ -82,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	only := fs.String("case", "", "comma-separated cases to run (default all): "+strings.Join(caseNames(), ", "))
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the cases run to `file` (in-process mode: server and load generator)")
 	fs.BoolVar(&o.process, "process", false, "run the server (the gqlauth binary, built unless -bin) and the floor as processes of their own, as users run it")
+	fs.IntVar(&o.users, "users", 0, "bulk-insert this many users and sessions before the cases (how costs grow with the tables)")
 	fs.StringVar(&o.bin, "bin", "", "with -process: the gqlauth `binary` to run instead of building one")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: go run ./cmd/loadbench [flags]\n\nCases:")
@@ -185,6 +187,14 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, e
 	l.product, l.floor = p.base, floorBase
 	b := &bench{l: l, n: o.clients, storm: o.storm, cpus: runtime.NumCPU(), queueCap: p.cfg.HashConcurrency + p.cfg.HashQueueSize}
 	printHeader(stdout, o, p)
+	if o.users > 0 {
+		fmt.Fprintf(stderr, "seeding %d users and sessions…\n", o.users)
+		took, err := seedUsers(ctx, p.cfg, o.users)
+		if err != nil {
+			return false, err
+		}
+		reportSeed(ctx, stdout, o, p, took)
+	}
 	if b.clients, err = l.seed(max(o.clients, stormMe), 2*runtime.NumCPU()); err != nil {
 		return false, fmt.Errorf("seeding users: %w", err)
 	}

@@ -3,6 +3,10 @@ package attacktest
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,10 +55,13 @@ func TestHashBurstServed(t *testing.T) {
 				slowest = max(slowest, r.Took)
 			}()
 		}
+		stopRSS := sampleTreeRSS(srv.pid())
 		began := time.Now()
 		close(start)
 		wg.Wait()
-		t.Logf("%d %s at once: %v in %v (slowest %v)", n, what, statuses, time.Since(began).Round(time.Millisecond), slowest.Round(time.Millisecond))
+		peak := stopRSS()
+		t.Logf("%d %s at once: %v in %v (slowest %v); peak RSS of server + hash workers %d MiB",
+			n, what, statuses, time.Since(began).Round(time.Millisecond), slowest.Round(time.Millisecond), peak>>10)
 		if statuses[want] != n {
 			msg := ""
 			for s, body := range first {
@@ -71,5 +78,50 @@ func TestHashBurstServed(t *testing.T) {
 	burst("logins", http.StatusOK, func(a *account) (*reply, error) {
 		return srv.login(a.Email, a.Password)
 	})
-	t.Logf("server RSS after the bursts: %d KiB", srv.rssKB(t))
+}
+
+// sampleTreeRSS samples, every 20 ms until stopped, the total resident
+// memory (KiB) of pid and its descendants (the hash workers), returning
+// the peak.
+func sampleTreeRSS(pid int) (stop func() int) {
+	done := make(chan struct{})
+	peakc := make(chan int)
+	go func() {
+		peak := 0
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			peak = max(peak, treeRSSKB(pid))
+			select {
+			case <-done:
+				peakc <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int { close(done); return <-peakc }
+}
+
+func treeRSSKB(pid int) int {
+	total := 0
+	for queue := []string{strconv.Itoa(pid)}; len(queue) > 0; queue = queue[1:] {
+		if b, err := os.ReadFile("/proc/" + queue[0] + "/status"); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+					if f := strings.Fields(rest); len(f) > 0 {
+						n, _ := strconv.Atoi(f[0])
+						total += n
+					}
+				}
+			}
+		}
+		files, _ := filepath.Glob("/proc/" + queue[0] + "/task/*/children")
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil {
+				queue = append(queue, strings.Fields(string(b))...)
+			}
+		}
+	}
+	return total
 }

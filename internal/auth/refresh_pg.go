@@ -77,9 +77,12 @@ var rotMarkers = rotation{
 	ip: "\x00ip\x00", userAgent: "\x00ua\x00",
 }
 
-func newRotateStmt() rotateStmt {
+// newRotateStmt builds the rotation for dia: on PostgreSQL the one-trip
+// statement above; on SQLite the conditional UPDATE alone (run in group
+// commits, groupcommit.go).
+func newRotateStmt(dia string) rotateStmt {
 	m := rotMarkers
-	b := sql.Dialect(dialect.Postgres)
+	b := sql.Dialect(dia)
 	where := b.Select().From(b.Table(session.Table))
 	for _, p := range []func(*sql.Selector){
 		session.ID(m.sid), session.UserID(m.uid), session.RefreshJti(m.oldJTI), session.RevokedAtIsNil(),
@@ -97,20 +100,35 @@ func newRotateStmt() rotateStmt {
 			b.WriteString("COALESCE(NULLIF(").Arg(v).WriteString(", ''), ").Ident(column).WriteString(")")
 		})
 	}
-	upd := b.Update(session.Table).Where(where.P()).Returning(session.FieldUserID).
+	upd := b.Update(session.Table).Where(where.P()).
 		Set(session.FieldPreviousRefreshJti, m.oldJTI).Set(session.FieldRotatedAt, m.now).
 		Set(session.FieldRefreshJti, m.newJTI).Set(session.FieldRefreshIssuedAt, m.now).
 		Set(session.FieldExpiresAt, m.expires).Set(session.FieldLastUsedAt, m.now).
 		Set(session.FieldIP, keep(session.FieldIP, m.ip)).
 		Set(session.FieldUserAgent, keep(session.FieldUserAgent, m.userAgent))
-	updSQL, args := upd.Query()
-	cols := make([]string, len(tokenCheckColumns))
-	for i, c := range tokenCheckColumns {
-		cols[i] = `"` + user.Table + `"."` + c + `"`
+	var st rotateStmt
+	if dia == dialect.Postgres {
+		updSQL, args := upd.Returning(session.FieldUserID).Query()
+		cols := make([]string, len(tokenCheckColumns))
+		for i, c := range tokenCheckColumns {
+			cols[i] = `"` + user.Table + `"."` + c + `"`
+		}
+		args = append(args, m.uid)
+		st.query = fmt.Sprintf(`WITH "rotated" AS (%s) SELECT %s, (SELECT count(*) FROM "rotated") FROM "%s" WHERE "%s"."%s" = $%d`,
+			updSQL, strings.Join(cols, ", "), user.Table, user.Table, user.FieldID, len(args))
+		st.slots = st.slotsOf(args)
+		return st
 	}
-	args = append(args, m.uid)
-	st := rotateStmt{query: fmt.Sprintf(`WITH "rotated" AS (%s) SELECT %s, (SELECT count(*) FROM "rotated") FROM "%s" WHERE "%s"."%s" = $%d`,
-		updSQL, strings.Join(cols, ", "), user.Table, user.Table, user.FieldID, len(args))}
+	var args []any
+	st.query, args = upd.Query()
+	st.slots = st.slotsOf(args)
+	return st
+}
+
+// slotsOf maps the marker arguments args to rotation fields.
+func (st rotateStmt) slotsOf(args []any) []rotSlot {
+	m := rotMarkers
+	var slots []rotSlot
 	for _, a := range args {
 		slot := rotSlot{field: -1, value: a}
 		switch v := a.(type) {
@@ -136,9 +154,9 @@ func newRotateStmt() rotateStmt {
 				panic(fmt.Sprintf("auth: rotation statement built an unexpected argument %#v", a))
 			}
 		}
-		st.slots = append(st.slots, slot)
+		slots = append(slots, slot)
 	}
-	return st
+	return slots
 }
 
 // args are the statement's arguments for r.

@@ -71,7 +71,8 @@ type Service struct {
 	metrics       Metrics
 	tokenCheck    tokenCheck
 	dialect       string
-	rotate        rotateStmt // PostgreSQL's one-trip refresh
+	rotate        rotateStmt   // the refresh's rotation statement
+	commits       *groupCommit // SQLite: rotations in group commits
 	mail          MailOptions
 }
 
@@ -85,8 +86,11 @@ func New(o Options) *Service {
 		dialect: o.Dialect,
 		mail:    o.Mail,
 	}
-	if o.Dialect == dialect.Postgres {
-		s.rotate = newRotateStmt()
+	if o.Dialect == dialect.Postgres || o.Dialect == dialect.SQLite {
+		s.rotate = newRotateStmt(o.Dialect)
+	}
+	if o.Dialect == dialect.SQLite && o.Client != nil {
+		s.commits = &groupCommit{db: o.Client, maxBatch: 64}
 	}
 	s.mail.defaults()
 	if s.mail.Sealer == nil {

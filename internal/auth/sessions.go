@@ -131,21 +131,9 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 			return nil, s.storeErr(err)
 		}
 		if u.IsActive {
-			upd := s.db.Session.Update().Where(
-				session.ID(r.sid), session.UserID(uid),
-				session.RefreshJti(r.oldJTI), session.RevokedAtIsNil(),
-				session.ExpiresAtGT(now), session.AbsoluteExpiresAtGT(now),
-			).
-				SetPreviousRefreshJti(r.oldJTI).SetRotatedAt(now).
-				SetRefreshJti(r.newJTI).SetRefreshIssuedAt(now).
-				SetExpiresAt(r.expires).SetLastUsedAt(now)
-			if r.ip != "" {
-				upd.SetIP(r.ip)
-			}
-			if r.userAgent != "" {
-				upd.SetUserAgent(r.userAgent)
-			}
-			n, err := upd.Save(ctx)
+			// The conditional UPDATE (built once, refresh_pg.go) in a group
+			// commit shared with concurrent rotations (groupcommit.go).
+			n, err := s.commits.exec(ctx, s.rotate.query, s.rotate.args(r))
 			if err != nil {
 				return nil, s.storeErr(err)
 			}
