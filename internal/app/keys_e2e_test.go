@@ -445,10 +445,13 @@ func TestKeyRotationAcrossRestarts(t *testing.T) {
 func TestKeyRotationAcrossInstances(t *testing.T) {
 	base := testenv.PostgresURL()
 	if base == "" {
+		base = os.Getenv("TEST_POSTGRES_URL") // CI sets it on the SQLite run too
+	}
+	if base == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("TEST_DATABASE_URL is not a PostgreSQL URL, but CI=true")
+			t.Fatal("CI=true but neither TEST_DATABASE_URL nor TEST_POSTGRES_URL names a PostgreSQL")
 		}
-		t.Skip("needs PostgreSQL: set TEST_DATABASE_URL=postgres://…")
+		t.Skip("needs PostgreSQL: set TEST_POSTGRES_URL or TEST_DATABASE_URL to postgres://…")
 	}
 	a, b, steps := rotationSteps(t)
 	dbURL := testenv.WithSearchPath(t, base, testenv.NewSchema(t, base))
