@@ -37,6 +37,7 @@ type options struct {
 	smoke      bool
 	only       []string
 	cpuprofile string
+	alg        string
 }
 
 func main() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.BoolVar(&o.smoke, "smoke", false, "CI mode: 4 clients, 2s per case (unless set); exit 1 if any request failed")
 	only := fs.String("case", "", "comma-separated cases to run (default all): "+strings.Join(caseNames(), ", "))
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the cases run to `file`")
+	fs.StringVar(&o.alg, "alg", "HS256", "ALGORITHM the server (and the floor) sign with: HS256, EdDSA, ES256 or RS256 (a new key each run)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: go run ./cmd/loadbench [flags]\n\nCases:")
 		for _, c := range cases() {
@@ -131,7 +133,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, e
 		return false, err
 	}
 	defer db.cleanup()
-	env, err := benchEnv(db.url, o.clients)
+	env, err := benchEnv(db.url, o.clients, o.alg)
 	if err != nil {
 		return false, err
 	}
