@@ -21,6 +21,7 @@ import (
 	"gqlauth/internal/auth"
 	"gqlauth/internal/config"
 	"gqlauth/internal/database"
+	"gqlauth/internal/keys"
 )
 
 // floor is the bare server the product is measured against: stdlib net/http,
@@ -34,7 +35,9 @@ type floor struct {
 	wdb     *sql.DB // SQLite: the one writer connection; else db
 	me      *sql.Stmt
 	rotate  *sql.Stmt
-	key     []byte
+	key     any         // signs: the HMAC secret or the first private key
+	kid     string      // the signing key's id, as the product names it
+	keyfunc jwt.Keyfunc // verifies, by kid, as the product does
 	method  jwt.SigningMethod
 	issuer  string
 	access  time.Duration
@@ -78,6 +81,12 @@ func startFloor(ctx context.Context, cfg *config.Config) (*floor, error) {
 		db.SetMaxIdleConns(cfg.DBMaxIdle)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	set, err := floorKeys(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	kid, key := set.SigningKey()
 	// SQLite's advice for WAL, and what the product does: one writer
 	// connection beside the read pool.
 	wdb := db
@@ -90,10 +99,10 @@ func startFloor(ctx context.Context, cfg *config.Config) (*floor, error) {
 		wdb.SetMaxIdleConns(1)
 	}
 	f := &floor{
-		db: db, wdb: wdb, key: cfg.SecretKey, method: jwt.GetSigningMethod(cfg.Algorithm), issuer: cfg.Issuer,
+		db: db, wdb: wdb, key: key, kid: kid, keyfunc: set.Keyfunc, method: set.Method(), issuer: cfg.Issuer,
 		access: cfg.AccessTTL, refresh: cfg.RefreshTTL,
 		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{cfg.Algorithm}),
+			jwt.WithValidMethods([]string{set.Algorithm()}),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuer(cfg.Issuer),
 		),
@@ -155,7 +164,7 @@ func placeholders(driver, q string) string {
 
 func (f *floor) parse(raw, typ string) (*floorClaims, int, bool) {
 	var c floorClaims
-	_, err := f.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return f.key, nil })
+	_, err := f.parser.ParseWithClaims(raw, &c, f.keyfunc)
 	if err != nil || c.Type != typ || c.SessionID == "" || c.ID == "" {
 		return nil, 0, false
 	}
@@ -239,14 +248,24 @@ func (f *floor) refreshOnce(w http.ResponseWriter, r *http.Request, serial bool)
 	writeFloorJSON(w, map[string]string{"access_token": access, "refresh_token": refresh})
 }
 
+// floorKeys are the product's keys: SECRET_KEY for HS*, JWT_KEYS otherwise.
+func floorKeys(cfg *config.Config) (*keys.Set, error) {
+	if !cfg.Asymmetric() {
+		return keys.NewHMAC(cfg.SecretKey, cfg.Algorithm)
+	}
+	return keys.Parse(cfg.JWTKeys, cfg.Algorithm)
+}
+
 func (f *floor) sign(typ, sub, sid, jti string, iat, exp time.Time) (string, error) {
-	return jwt.NewWithClaims(f.method, floorClaims{
+	tok := jwt.NewWithClaims(f.method, floorClaims{
 		Type: typ, SessionID: sid,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: f.issuer, Subject: sub, ID: jti,
 			IssuedAt: jwt.NewNumericDate(iat), ExpiresAt: jwt.NewNumericDate(exp),
 		},
-	}).SignedString(f.key)
+	})
+	tok.Header["kid"] = f.kid
+	return tok.SignedString(f.key)
 }
 
 func writeFloorJSON(w http.ResponseWriter, v any) {

@@ -41,6 +41,7 @@ type options struct {
 	process    bool   // server and floor as processes of their own
 	bin        string // -process: the gqlauth binary (built when empty)
 	users      int    // users and sessions to bulk-insert first
+	alg        string
 }
 
 func main() {
@@ -85,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.BoolVar(&o.process, "process", false, "run the server (the gqlauth binary, built unless -bin) and the floor as processes of their own, as users run it")
 	fs.IntVar(&o.users, "users", 0, "bulk-insert this many users and sessions before the cases (how costs grow with the tables)")
 	fs.StringVar(&o.bin, "bin", "", "with -process: the gqlauth `binary` to run instead of building one")
+	fs.StringVar(&o.alg, "alg", "HS256", "ALGORITHM the server (and the floor) sign with: HS256, EdDSA, ES256 or RS256 (a new key each run)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: go run ./cmd/loadbench [flags]\n\nCases:")
 		for _, c := range cases() {
@@ -147,7 +149,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, e
 		return false, err
 	}
 	defer db.cleanup()
-	env, err := benchEnv(db.url, o.clients)
+	env, err := benchEnv(db.url, o.clients, o.alg)
 	if err != nil {
 		return false, err
 	}

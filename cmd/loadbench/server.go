@@ -22,6 +22,7 @@ import (
 
 	"gqlauth/internal/app"
 	"gqlauth/internal/config"
+	"gqlauth/internal/keys"
 )
 
 // product is the gqlauth server running in this process through app.Run,
@@ -38,12 +39,23 @@ type product struct {
 // benchEnv is the environment the benchmark gives the server: loopback on a
 // free port, a fixed random secret, quiet logs, rate limits off, and a hash
 // queue that holds every benchmark client (the storm still overflows it).
-func benchEnv(databaseURL string, clients int) (map[string]string, error) {
+// With an asymmetric alg it signs with one new key of that kind (JWT_KEYS).
+func benchEnv(databaseURL string, clients int, alg string) (map[string]string, error) {
 	secret := make([]byte, 36)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
+	jwtKeys := ""
+	if keys.IsAsymmetric(alg) {
+		b, err := keys.Generate(alg)
+		if err != nil {
+			return nil, err
+		}
+		jwtKeys = string(b)
+	}
 	return map[string]string{
+		"ALGORITHM":               alg,
+		"JWT_KEYS":                jwtKeys,
 		"HOST":                    "127.0.0.1",
 		"PORT":                    "0",
 		"DATABASE_URL":            databaseURL,

@@ -45,7 +45,7 @@ func openAPIRouter() (routers.Router, error) {
 
 func validateAgainstOpenAPI(t testing.TB, req *http.Request, resp *http.Response, body []byte) {
 	t.Helper()
-	if !strings.HasPrefix(req.URL.Path, "/api/auth/") && req.URL.Path != "/healthz" && req.URL.Path != "/readyz" {
+	if !strings.HasPrefix(req.URL.Path, "/api/auth/") && req.URL.Path != "/healthz" && req.URL.Path != "/readyz" && req.URL.Path != "/.well-known/jwks.json" {
 		return
 	}
 	switch resp.StatusCode {

@@ -94,9 +94,11 @@ func NewTokensWith(o TokenOptions) (*Tokens, error) {
 // Keys is the key Set tokens are signed and verified with.
 func (t *Tokens) Keys() *keys.Set { return t.keys }
 
-// Sign returns the signed token for claims. Equal claims give equal tokens,
-// which lets the reuse grace window hand out the current refresh token again
-// without storing it.
+// Sign returns the token for claims, signed by the Set's first key and
+// naming it in `kid`. Equal claims give equal claims back, which lets the
+// reuse grace window hand out the current refresh token again without
+// storing it (byte-identical with HS*, EdDSA and RS256; ES256 signatures are
+// randomised, so there only the claims and jti repeat).
 func (t *Tokens) Sign(typ string, userID int, sessionID, jti string, issuedAt, expiresAt time.Time) (string, error) {
 	c := Claims{
 		Type:      typ,

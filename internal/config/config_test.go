@@ -158,3 +158,42 @@ func TestDevelopmentSecretFile(t *testing.T) {
 		t.Fatalf("secret not reused: %v", err)
 	}
 }
+
+// TestSigningKeyVariables: which of SECRET_KEY and JWT_KEYS each ALGORITHM
+// needs, and what is refused naming which variable.
+func TestSigningKeyVariables(t *testing.T) {
+	t.Chdir(t.TempDir())
+	const pg = "postgres://x@localhost/db"
+	const jwks = `{"keys":[]}` // parsed later, by internal/keys
+	cases := []struct {
+		name    string
+		vars    map[string]string
+		refuses string // "" = loads
+		alg     string
+	}{
+		{"EdDSA on SQLite without keys", map[string]string{"ALGORITHM": "EdDSA"}, "", "EdDSA"},
+		{"EdDSA on PostgreSQL without keys", map[string]string{"ALGORITHM": "EdDSA", "DATABASE_URL": pg}, "JWT_KEYS", ""},
+		{"ES256 on PostgreSQL with keys, no secret", map[string]string{"ALGORITHM": "ES256", "JWT_KEYS": jwks, "DATABASE_URL": pg}, "", "ES256"},
+		{"JWT_KEYS with HS256", map[string]string{"ALGORITHM": "HS256", "JWT_KEYS": jwks}, "JWT_KEYS", ""},
+		{"JWT_KEYS without ALGORITHM", map[string]string{"JWT_KEYS": jwks}, "", ""},
+		{"HS512 on PostgreSQL without a secret", map[string]string{"ALGORITHM": "HS512", "DATABASE_URL": pg}, "SECRET_KEY", ""},
+		{"RS256 is an algorithm now", map[string]string{"ALGORITHM": "rs256"}, "", "RS256"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := config.Load(env(c.vars))
+			if c.refuses != "" {
+				if err == nil || !strings.Contains(err.Error(), c.refuses) {
+					t.Fatalf("error %v does not name %s", err, c.refuses)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Algorithm != c.alg || !cfg.Asymmetric() {
+				t.Fatalf("algorithm %q asymmetric %v", cfg.Algorithm, cfg.Asymmetric())
+			}
+		})
+	}
+}
