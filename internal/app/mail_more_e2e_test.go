@@ -70,7 +70,7 @@ func TestRequireEmailVerification(t *testing.T) {
 	smtp := mailtest.Start(t)
 	s := startServer(t, mailEnv(smtp, map[string]string{"REQUIRE_EMAIL_VERIFICATION": "true"}))
 	a := s.register(t)
-	_, token := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
+	_, old := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
 	auth := bearer(a.Access)
 
 	notVerified := func(what string, r *response, graphql bool) {
@@ -94,7 +94,8 @@ func TestRequireEmailVerification(t *testing.T) {
 	if r := s.gql(`mutation { resendVerification }`, nil, auth); r.get("data.resendVerification") != true {
 		t.Fatalf("resendVerification: %s", r.Raw)
 	}
-	_, token = linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
+	_, token := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
+	expect(t, s.request(http.MethodPost, "/api/auth/verify-email", map[string]string{"token": old}), http.StatusBadRequest, "BAD_REQUEST")
 	// Refused while unverified.
 	notVerified("sessions", s.gql(`{ sessions { id } }`, nil, auth), true)
 	notVerified("changePassword", s.gql(`mutation { changePassword(input: {currentPassword: "securePassword123", newPassword: "brandNewSecret42"}) }`, nil, auth), true)

@@ -110,9 +110,7 @@ func TestSendersShareTheOutbox(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			box := newBox(t)
 			const n = 40
-			var dbs []*database.DB
 			first := tc.open(t)
-			dbs = append(dbs, first)
 			enqueue(t, first, box, n)
 			rec := &recorder{delay: 2 * time.Millisecond}
 			var wg sync.WaitGroup
