@@ -43,9 +43,14 @@ func NewSMTPTransport(u config.SMTP, timeout time.Duration) (*SMTPTransport, err
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
 	if u.HasAuth {
-		opts = append(opts,
-			gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
-			gomail.WithUsername(u.User), gomail.WithPassword(u.Password))
+		auth := gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover) // offers PLAIN/LOGIN only over TLS
+		if u.Loopback() && !u.Implicit {
+			// A relay on this machine may speak without TLS: the
+			// credentials then never leave the host.
+			auth = gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthSCRAMSHA1,
+				gomail.SMTPAuthCramMD5, gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc)
+		}
+		opts = append(opts, auth, gomail.WithUsername(u.User), gomail.WithPassword(u.Password))
 	}
 	// Validate the options once, so a bad URL stops the start.
 	if _, err := gomail.NewClient(u.Host, opts...); err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -52,6 +53,9 @@ type Server struct {
 	mu    sync.Mutex
 	srv   *smtp.Server
 	ln    net.Listener
+	// Credentials, when set by RequireAuth, are demanded (AUTH PLAIN).
+	user, pass string
+	authed     []string
 	msgs  chan *Message
 	count int
 }
@@ -68,6 +72,21 @@ func Start(t testing.TB) *Server {
 	s.serve(ln)
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// RequireAuth makes the server offer AUTH PLAIN and refuse mail from a
+// session that has not authenticated as user/pass.
+func (s *Server) RequireAuth(user, pass string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user, s.pass = user, pass
+}
+
+// Logins lists the user names that authenticated, in order.
+func (s *Server) Logins() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authed...)
 }
 
 // URL is the SMTP_URL of the server.
@@ -166,14 +185,38 @@ func (s *Server) None(t testing.TB, rcpt string, d time.Duration) {
 }
 
 type session struct {
-	s    *Server
-	from string
-	to   []string
+	s      *Server
+	from   string
+	to     []string
+	authed bool
+}
+
+// AuthMechanisms implements smtp.AuthSession.
+func (x *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+// Auth implements smtp.AuthSession.
+func (x *session) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, user, pass string) error {
+		x.s.mu.Lock()
+		defer x.s.mu.Unlock()
+		if user != x.s.user || pass != x.s.pass {
+			return errors.New("invalid credentials")
+		}
+		x.authed = true
+		x.s.authed = append(x.s.authed, user)
+		return nil
+	}), nil
 }
 
 func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.s.mu.Lock()
+	need := x.s.user != ""
+	x.s.mu.Unlock()
+	if need && !x.authed {
+		return smtp.ErrAuthRequired
+	}
 	x.from = from
 	return nil
 }
