@@ -211,7 +211,7 @@ func TestSMTPTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := mail.NewSMTPTransport(u, 5*time.Second)
+	tr, err := mail.NewSMTPTransport(u, 5*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestSMTPTransportAuthenticates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := mail.NewSMTPTransport(u, 5*time.Second)
+	tr, err := mail.NewSMTPTransport(u, 5*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestSMTPTransportAuthenticates(t *testing.T) {
 	}
 	// Wrong credentials: the send fails (and would be retried).
 	bad, _ := parseSMTP("smtp://mailer%40example.com:nope@" + srv.Addr)
-	tr, _ = mail.NewSMTPTransport(bad, 5*time.Second)
+	tr, _ = mail.NewSMTPTransport(bad, 5*time.Second, nil)
 	if err := tr.Send(context.Background(), "no-reply@example.com", m); err == nil {
 		t.Fatal("sent with wrong credentials")
 	}

@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"time"
@@ -28,11 +29,13 @@ type SMTPTransport struct {
 // first byte; smtp:// upgrades with STARTTLS when the server offers it. A
 // user and password are sent only over TLS, or to a loopback address: with
 // credentials for a remote smtp:// server, STARTTLS is required.
-func NewSMTPTransport(u config.SMTP, timeout time.Duration) (*SMTPTransport, error) {
+// roots are the CAs trusted for the server's certificate (nil: the
+// system's).
+func NewSMTPTransport(u config.SMTP, timeout time.Duration, roots *x509.CertPool) (*SMTPTransport, error) {
 	opts := []gomail.Option{
 		gomail.WithPort(u.Port),
 		gomail.WithTimeout(timeout),
-		gomail.WithTLSConfig(&tls.Config{ServerName: u.Host, MinVersion: tls.VersionTLS12}),
+		gomail.WithTLSConfig(&tls.Config{ServerName: u.Host, MinVersion: tls.VersionTLS12, RootCAs: roots}),
 	}
 	switch {
 	case u.Implicit:
