@@ -279,3 +279,37 @@ func TestTwoInstancesSendEachMessageOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestMailMetrics: the outbox figures are exported.
+func TestMailMetrics(t *testing.T) {
+	smtp := mailtest.Start(t)
+	s := startServer(t, mailEnv(smtp, nil))
+	a := s.register(t)
+	smtp.WaitFor(t, a.Email, mailWait)
+	smtp.Stop()
+	expect(t, s.request(http.MethodPost, "/api/auth/forgot-password", map[string]string{"email": a.Email}), http.StatusOK, "")
+	want := []string{
+		`gqlauth_mail_sent_total{kind="verify"} 1`,
+		`gqlauth_mail_failed_total{kind="reset"}`,
+		`gqlauth_mail_queued 1`,
+		`gqlauth_mail_oldest_unsent_age_seconds`,
+	}
+	deadline := time.Now().Add(mailWait)
+	for {
+		body := string(s.request(http.MethodGet, "/metrics", nil).Raw)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q", missing)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
