@@ -52,7 +52,7 @@ func (d *deps) startMail(ctx context.Context, selfURL string) (stop func(context
 		transport = mail.LogTransport{Log: d.log}
 	} else {
 		u, _ := config.ParseSMTPURL(m.SMTPURL) // validated by config.Load
-		t, err := mail.NewSMTPTransport(u, m.SendTimeout)
+		t, err := mail.NewSMTPTransport(u, m.SendTimeout, nil)
 		if err != nil {
 			return nil, err
 		}

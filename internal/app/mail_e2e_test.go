@@ -196,11 +196,19 @@ func TestEmailTokenRules(t *testing.T) {
 		bad("/api/auth/verify-email", map[string]string{"token": guess})
 		bad("/api/auth/reset-password", map[string]string{"token": guess, "new_password": "brandNewSecret42"})
 	}
+	// Input bad on its face is a 422 whatever the token.
+	r := s.request(http.MethodPost, "/api/auth/reset-password", map[string]string{"token": strings.Repeat("A", 43), "new_password": "short"})
+	expect(t, r, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	if r.get("error.details.new_password") == nil {
+		t.Fatalf("no details.new_password: %s", r.Raw)
+	}
+	expect(t, s.request(http.MethodPost, "/api/auth/reset-password", map[string]string{"new_password": "brandNewSecret42"}), http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	expect(t, s.request(http.MethodPost, "/api/auth/verify-email", map[string]string{}), http.StatusUnprocessableEntity, "VALIDATION_ERROR")
 	// A verification token is not a reset token, and the other way round.
 	bad("/api/auth/reset-password", map[string]string{"token": verify1, "new_password": "brandNewSecret42"})
 
 	// Resend: the older verification token stops working.
-	r := s.request(http.MethodPost, "/api/auth/resend-verification", nil, bearer(a.Access))
+	r = s.request(http.MethodPost, "/api/auth/resend-verification", nil, bearer(a.Access))
 	expect(t, r, http.StatusOK, "")
 	_, verify2 := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
 	bad("/api/auth/verify-email", map[string]string{"token": verify1})

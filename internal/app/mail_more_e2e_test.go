@@ -70,7 +70,7 @@ func TestRequireEmailVerification(t *testing.T) {
 	smtp := mailtest.Start(t)
 	s := startServer(t, mailEnv(smtp, map[string]string{"REQUIRE_EMAIL_VERIFICATION": "true"}))
 	a := s.register(t)
-	_, token := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
+	_, old := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
 	auth := bearer(a.Access)
 
 	notVerified := func(what string, r *response, graphql bool) {
@@ -94,7 +94,8 @@ func TestRequireEmailVerification(t *testing.T) {
 	if r := s.gql(`mutation { resendVerification }`, nil, auth); r.get("data.resendVerification") != true {
 		t.Fatalf("resendVerification: %s", r.Raw)
 	}
-	_, token = linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
+	_, token := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
+	expect(t, s.request(http.MethodPost, "/api/auth/verify-email", map[string]string{"token": old}), http.StatusBadRequest, "BAD_REQUEST")
 	// Refused while unverified.
 	notVerified("sessions", s.gql(`{ sessions { id } }`, nil, auth), true)
 	notVerified("changePassword", s.gql(`mutation { changePassword(input: {currentPassword: "securePassword123", newPassword: "brandNewSecret42"}) }`, nil, auth), true)
@@ -276,5 +277,39 @@ func TestTwoInstancesSendEachMessageOnce(t *testing.T) {
 		if got[e] != c {
 			t.Errorf("%s got %d messages, want %d", e, got[e], c)
 		}
+	}
+}
+
+// TestMailMetrics: the outbox figures are exported.
+func TestMailMetrics(t *testing.T) {
+	smtp := mailtest.Start(t)
+	s := startServer(t, mailEnv(smtp, nil))
+	a := s.register(t)
+	smtp.WaitFor(t, a.Email, mailWait)
+	smtp.Stop()
+	expect(t, s.request(http.MethodPost, "/api/auth/forgot-password", map[string]string{"email": a.Email}), http.StatusOK, "")
+	want := []string{
+		`gqlauth_mail_sent_total{kind="verify"} 1`,
+		`gqlauth_mail_failed_total{kind="reset"}`,
+		`gqlauth_mail_queued 1`,
+		`gqlauth_mail_oldest_unsent_age_seconds`,
+	}
+	deadline := time.Now().Add(mailWait)
+	for {
+		body := string(s.request(http.MethodGet, "/metrics", nil).Raw)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q", missing)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -213,7 +213,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if token == "" {
 		p.Add("token", msgRequired)
 	}
-	checkPasswordLength(p, "new_password", newPassword)
+	// The rules that need no account first (length, common passwords), so
+	// that input bad on its face is a 422 whatever the token; the rules
+	// about this user's email, name and current password once it is known.
+	checkNewPassword(p, "new_password", newPassword, "", "")
 	if err := p.Err(); err != nil {
 		return err
 	}

@@ -334,13 +334,15 @@ func (s *Sender) maybeSweep(ctx context.Context) {
 	}
 }
 
-// Sweep deletes rows sent or given up more than Keep ago, and unsent rows
-// whose token has expired (marked failed first by deliver, or never
-// claimed because no sender ran).
+// Sweep deletes rows sent or given up more than Keep ago, unsent rows
+// whose token has expired more than Keep ago (never claimed because no
+// sender ran), and decoys at once.
 func (s *Sender) Sweep(ctx context.Context) (int, error) {
 	cut := s.now().Add(-s.o.Keep)
 	return s.o.Client.OutboxMessage.Delete().Where(outboxmessage.Or(
 		outboxmessage.SentAtLT(cut), outboxmessage.FailedAtLT(cut),
+		// The decoys forgotPassword writes for unknown emails.
+		outboxmessage.And(outboxmessage.ToEmail(""), outboxmessage.FailedAtNotNil()),
 		outboxmessage.And(outboxmessage.SentAtIsNil(), outboxmessage.ExpiresAtLT(cut)),
 	)).Exec(ctx)
 }

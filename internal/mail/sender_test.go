@@ -110,9 +110,7 @@ func TestSendersShareTheOutbox(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			box := newBox(t)
 			const n = 40
-			var dbs []*database.DB
 			first := tc.open(t)
-			dbs = append(dbs, first)
 			enqueue(t, first, box, n)
 			rec := &recorder{delay: 2 * time.Millisecond}
 			var wg sync.WaitGroup
@@ -213,7 +211,7 @@ func TestSMTPTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := mail.NewSMTPTransport(u, 5*time.Second)
+	tr, err := mail.NewSMTPTransport(u, 5*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,5 +269,36 @@ func TestSenderShutdownFinishesInFlightSend(t *testing.T) {
 		From: "x@example.com", AppURL: "http://app.test"})
 	if n, err := s2.Drain(context.Background()); n != 2 || err != nil {
 		t.Fatalf("second sender: %d %v", n, err)
+	}
+}
+
+// TestSMTPTransportAuthenticates: user and password come URL-decoded from
+// SMTP_URL and are sent to a loopback server without TLS.
+func TestSMTPTransportAuthenticates(t *testing.T) {
+	srv := mailtest.Start(t)
+	srv.RequireAuth("mailer@example.com", "p:ss w@rd")
+	u, err := parseSMTP("smtp://mailer%40example.com:p%3Ass%20w%40rd@" + srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := mail.NewSMTPTransport(u, 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := mail.Render("reset", "http://x.test", "jane@example.com", "", "tok", time.Minute)
+	if err := tr.Send(context.Background(), "no-reply@example.com", m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Next(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Logins(); len(got) != 1 || got[0] != "mailer@example.com" {
+		t.Fatalf("logins %v", got)
+	}
+	// Wrong credentials: the send fails (and would be retried).
+	bad, _ := parseSMTP("smtp://mailer%40example.com:nope@" + srv.Addr)
+	tr, _ = mail.NewSMTPTransport(bad, 5*time.Second, nil)
+	if err := tr.Send(context.Background(), "no-reply@example.com", m); err == nil {
+		t.Fatal("sent with wrong credentials")
 	}
 }

@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"time"
@@ -28,11 +29,13 @@ type SMTPTransport struct {
 // first byte; smtp:// upgrades with STARTTLS when the server offers it. A
 // user and password are sent only over TLS, or to a loopback address: with
 // credentials for a remote smtp:// server, STARTTLS is required.
-func NewSMTPTransport(u config.SMTP, timeout time.Duration) (*SMTPTransport, error) {
+// roots are the CAs trusted for the server's certificate (nil: the
+// system's).
+func NewSMTPTransport(u config.SMTP, timeout time.Duration, roots *x509.CertPool) (*SMTPTransport, error) {
 	opts := []gomail.Option{
 		gomail.WithPort(u.Port),
 		gomail.WithTimeout(timeout),
-		gomail.WithTLSConfig(&tls.Config{ServerName: u.Host, MinVersion: tls.VersionTLS12}),
+		gomail.WithTLSConfig(&tls.Config{ServerName: u.Host, MinVersion: tls.VersionTLS12, RootCAs: roots}),
 	}
 	switch {
 	case u.Implicit:
@@ -43,9 +46,14 @@ func NewSMTPTransport(u config.SMTP, timeout time.Duration) (*SMTPTransport, err
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
 	if u.HasAuth {
-		opts = append(opts,
-			gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
-			gomail.WithUsername(u.User), gomail.WithPassword(u.Password))
+		auth := gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover) // offers PLAIN/LOGIN only over TLS
+		if u.Loopback() && !u.Implicit {
+			// A relay on this machine may speak without TLS: the
+			// credentials then never leave the host.
+			auth = gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthSCRAMSHA1,
+				gomail.SMTPAuthCramMD5, gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc)
+		}
+		opts = append(opts, auth, gomail.WithUsername(u.User), gomail.WithPassword(u.Password))
 	}
 	// Validate the options once, so a bad URL stops the start.
 	if _, err := gomail.NewClient(u.Host, opts...); err != nil {

@@ -6,6 +6,7 @@ package mailtest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"mime"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -48,19 +50,39 @@ func (m *Message) Link() (url, path, token string) {
 type Server struct {
 	t    testing.TB
 	Addr string // host:port
+	opts Options
 
-	mu    sync.Mutex
-	srv   *smtp.Server
-	ln    net.Listener
-	msgs  chan *Message
-	count int
+	mu  sync.Mutex
+	srv *smtp.Server
+	ln  net.Listener
+	// Credentials, when set by RequireAuth, are demanded (AUTH PLAIN).
+	user, pass string
+	authed     []string
+	msgs       chan *Message
+	count      int
 }
 
 // Start runs a server on a free loopback port until the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
+
+// Options change how a server listens.
+type Options struct {
+	// Host to listen on (default 127.0.0.1).
+	Host string
+	// TLS, when set, is offered through STARTTLS, or, with Implicit, spoken
+	// from the first byte (smtps).
+	TLS      *tls.Config
+	Implicit bool
+}
+
+// StartWith runs a server with o until the test ends.
+func StartWith(t testing.TB, o Options) *Server {
 	t.Helper()
-	s := &Server{t: t, msgs: make(chan *Message, 1000)}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	s := &Server{t: t, msgs: make(chan *Message, 1000), opts: o}
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,15 +92,42 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// RequireAuth makes the server offer AUTH PLAIN and refuse mail from a
+// session that has not authenticated as user/pass.
+func (s *Server) RequireAuth(user, pass string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user, s.pass = user, pass
+}
+
+// Logins lists the user names that authenticated, in order.
+func (s *Server) Logins() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authed...)
+}
+
 // URL is the SMTP_URL of the server.
-func (s *Server) URL() string { return "smtp://" + s.Addr }
+func (s *Server) URL() string {
+	if s.opts.Implicit {
+		return "smtps://" + s.Addr
+	}
+	return "smtp://" + s.Addr
+}
 
 func (s *Server) serve(ln net.Listener) {
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, conn: c}, nil }))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
+	if s.opts.TLS != nil {
+		if s.opts.Implicit {
+			ln = tls.NewListener(ln, s.opts.TLS)
+		} else {
+			srv.TLSConfig = s.opts.TLS
+		}
+	}
 	s.mu.Lock()
 	s.srv, s.ln = srv, ln
 	s.mu.Unlock()
@@ -166,14 +215,40 @@ func (s *Server) None(t testing.TB, rcpt string, d time.Duration) {
 }
 
 type session struct {
-	s    *Server
-	from string
-	to   []string
+	s      *Server
+	from   string
+	to     []string
+	authed bool
+	conn   *smtp.Conn
+}
+
+// AuthMechanisms implements smtp.AuthSession.
+func (x *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+// Auth implements smtp.AuthSession.
+func (x *session) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, user, pass string) error {
+		x.s.mu.Lock()
+		defer x.s.mu.Unlock()
+		if user != x.s.user || pass != x.s.pass {
+			return errors.New("invalid credentials")
+		}
+		x.authed = true
+		_, secure := x.conn.TLSConnectionState()
+		x.s.authed = append(x.s.authed, user+map[bool]string{true: " (TLS)", false: ""}[secure])
+		return nil
+	}), nil
 }
 
 func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.s.mu.Lock()
+	need := x.s.user != ""
+	x.s.mu.Unlock()
+	if need && !x.authed {
+		return smtp.ErrAuthRequired
+	}
 	x.from = from
 	return nil
 }
