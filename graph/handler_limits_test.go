@@ -138,3 +138,56 @@ func TestDocumentLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplesWithinLimits: every GraphQL example the project shows (the
+// README's graphql blocks, the Playground's default document) passes the
+// default limits and validates.
+func TestExamplesWithinLimits(t *testing.T) {
+	var docs []string
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The README's blocks are cheat sheets: one operation starts on each
+	// line that begins with query or mutation.
+	for _, part := range strings.Split(string(readme), "```graphql")[1:] {
+		for _, l := range strings.Split(strings.SplitN(part, "```", 2)[0], "\n") {
+			switch {
+			case strings.HasPrefix(l, "query"), strings.HasPrefix(l, "mutation"):
+				docs = append(docs, l)
+			case strings.HasPrefix(l, " ") && len(docs) > 0:
+				docs[len(docs)-1] += "\n" + l
+			}
+		}
+	}
+	js, err := os.ReadFile("../internal/webui/assets/playground.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := strings.SplitN(strings.SplitN(string(js), "var DEFAULT_QUERY = [", 2)[1], "]", 2)[0]
+	var lines []string
+	for _, l := range strings.Split(block, "\n") {
+		l = strings.TrimSuffix(strings.TrimSpace(l), ",")
+		if l == "" {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("playground.js line %q: %v", l, err)
+		}
+		lines = append(lines, s)
+	}
+	docs = append(docs, strings.Join(lines, "\n"))
+	if len(docs) < 2 {
+		t.Fatalf("found %d examples", len(docs))
+	}
+	h := graph.NewHandler(nil, defaults)
+	for i, d := range docs {
+		a := ask(t, h, http.MethodPost, d)
+		// Several operations without a name: gqlgen asks which one to run
+		// only after the document passed the limits and validation.
+		if a.status != http.StatusOK && !strings.Contains(a.raw, "operation  not found") {
+			t.Errorf("example %d refused (%d): %s\n%s", i, a.status, a.raw, d)
+		}
+	}
+}
