@@ -77,7 +77,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// janitor deletes expired rate-limit counters once a minute.
+// janitor deletes expired rate-limit counters once a minute, and sessions
+// revoked or expired more than auth.SessionRetention ago.
 func (d *deps) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -86,6 +87,9 @@ func (d *deps) janitor(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if _, err := d.svc.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("deleting old sessions", slog.String("error", err.Error()))
+			}
 			if d.sweep == nil {
 				continue
 			}

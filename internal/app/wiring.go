@@ -157,6 +157,9 @@ func (d *deps) handler() http.Handler {
 		MaxTokens:     cfg.GraphQLMaxTokens,
 		MaxAuthFields: cfg.GraphQLMaxAuthFields,
 		Logger:        d.log,
+		// The walk's other limits (graph.Limits).
+		MaxFields:            cfg.GraphQLMaxFields,
+		MaxIntrospectionCost: cfg.GraphQLMaxIntrospectionCost,
 	})
 	gql.Use(d.metrics.GraphQLExtension())
 	return rest.New(rest.Options{

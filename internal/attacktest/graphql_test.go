@@ -60,7 +60,9 @@ func TestGraphQLAbuse(t *testing.T) {
 	})
 
 	t.Run("deep introspection refused", func(t *testing.T) {
-		q := "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }"
+		// Deeper than GRAPHQL_MAX_DEPTH (16), which the standard
+		// introspection query (14) stays within.
+		q := "{ __schema { types { fields { type" + strings.Repeat(" { ofType", 13) + " { name }" + strings.Repeat(" }", 13) + " } } } }"
 		if strings.Count(q, "{") != strings.Count(q, "}") {
 			t.Fatal("unbalanced query")
 		}

@@ -17,14 +17,38 @@ import (
 )
 
 // maxUserAgent bounds what is stored of a client's User-Agent.
-const maxUserAgent = 512
+const maxUserAgent = 256
+
+// MaxSessions is the most active sessions one user has: opening one more
+// revokes the least recently used.
+const MaxSessions = 100
+
+// SessionRetention is how long revoked and expired sessions stay in the
+// database before PurgeSessions deletes them.
+const SessionRetention = 7 * 24 * time.Hour
 
 // openSession starts a session for u and returns its first token pair.
 func (s *Service) openSession(ctx context.Context, u *ent.User) (*TokenPair, error) {
-	return s.openSessionWith(ctx, s.db.Session, u)
+	var pair *TokenPair
+	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		// PostgreSQL: lock the user's row, so that concurrent logins of one
+		// user count each other's sessions (SQLite serialises writers).
+		_, err := tx.User.Query().Where(user.ID(u.ID)).Modify(func(q *sql.Selector) {
+			if q.Dialect() == dialect.Postgres {
+				q.ForUpdate()
+			}
+		}).IDs(ctx)
+		if err != nil {
+			return err
+		}
+		pair, err = s.openSessionWith(ctx, tx.Session, u)
+		return err
+	})
+	return pair, err
 }
 
-// openSessionWith is openSession through sessions (a transaction's client).
+// openSessionWith is openSession through sessions (a transaction's client,
+// so that the cap on active sessions is decided with the new one).
 func (s *Service) openSessionWith(ctx context.Context, sessions *ent.SessionClient, u *ent.User) (*TokenPair, error) {
 	sid, err := s.newID()
 	if err != nil {
@@ -51,7 +75,50 @@ func (s *Service) openSessionWith(ctx context.Context, sessions *ent.SessionClie
 	if _, err := create.Save(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.capSessions(ctx, sessions, u.ID, now); err != nil {
+		return nil, err
+	}
 	return s.pair(u, sid, jti, now, now.Add(s.refreshTTL))
+}
+
+// liveSessions are the sessions Sessions lists: neither revoked nor expired.
+func liveSessions(uid int, now time.Time) []predicate.Session {
+	return []predicate.Session{session.UserID(uid), session.RevokedAtIsNil(),
+		session.AbsoluteExpiresAtGT(now), session.ExpiresAtGT(now)}
+}
+
+// capSessions revokes the user's least recently used live sessions beyond
+// MaxSessions. It runs in the transaction that created the newest one, after
+// that insert: the insert holds the write lock (SQLite) and concurrent
+// creations for one user are serialised by the lock on the user's row
+// taken first (PostgreSQL), so two logins cannot both see room.
+func (s *Service) capSessions(ctx context.Context, sessions *ent.SessionClient, uid int, now time.Time) error {
+	n, err := sessions.Query().Where(liveSessions(uid, now)...).Count(ctx)
+	if err != nil || n <= MaxSessions {
+		return err
+	}
+	old, err := sessions.Query().Where(liveSessions(uid, now)...).
+		Order(ent.Asc(session.FieldLastUsedAt), ent.Asc(session.FieldCreatedAt), ent.Asc(session.FieldID)).
+		Limit(n - MaxSessions).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := sessions.Update().Where(session.IDIn(old...)).SetRevokedAt(now).Save(ctx); err != nil {
+		return err
+	}
+	s.event(ctx, "session_revoked", slog.Int("user_id", uid), slog.String("scope", "least_recently_used"), slog.Int("count", len(old)))
+	return nil
+}
+
+// PurgeSessions deletes the sessions revoked or expired more than
+// SessionRetention ago and returns how many it deleted. The janitor calls it.
+func (s *Service) PurgeSessions(ctx context.Context) (int, error) {
+	before := s.now().Add(-SessionRetention)
+	return s.db.Session.Delete().Where(session.Or(
+		session.RevokedAtLT(before),
+		session.ExpiresAtLT(before),
+		session.AbsoluteExpiresAtLT(before),
+	)).Exec(ctx)
 }
 
 // pair signs a fresh access token and the refresh token with the given
@@ -300,6 +367,7 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]*Session, error
 		Where(session.UserID(p.User.ID), session.RevokedAtIsNil(),
 			session.AbsoluteExpiresAtGT(now), session.ExpiresAtGT(now)).
 		Order(ent.Desc(session.FieldCreatedAt), ent.Desc(session.FieldID)).
+		Limit(MaxSessions). // the cap holds; the GraphQL cost counts on it
 		All(ctx)
 	if err != nil {
 		return nil, s.storeErr(err)

@@ -52,6 +52,9 @@ type Config struct {
 	GraphQLMaxComplexity int
 	GraphQLMaxTokens     int
 	GraphQLMaxAuthFields int
+	// GraphQLMaxFields and GraphQLMaxIntrospectionCost: see graph.Limits.
+	GraphQLMaxFields            int
+	GraphQLMaxIntrospectionCost int
 
 	RedisURL              string
 	LoginIPLimit          int
@@ -118,8 +121,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		Introspection:         r.boolean("INTROSPECTION_ENABLED", true),
 		Docs:                  r.boolean("DOCS_ENABLED", true),
 		Metrics:               r.boolean("METRICS_ENABLED", true),
-		GraphQLMaxDepth:       r.count("GRAPHQL_MAX_DEPTH", 10),
-		GraphQLMaxComplexity:  r.count("GRAPHQL_MAX_COMPLEXITY", 300),
+		GraphQLMaxDepth:       r.count("GRAPHQL_MAX_DEPTH", 16),
+		GraphQLMaxComplexity:  r.count("GRAPHQL_MAX_COMPLEXITY", 1000),
 		GraphQLMaxTokens:      r.count("GRAPHQL_MAX_TOKENS", 2000),
 		GraphQLMaxAuthFields:  r.count("GRAPHQL_MAX_AUTH_FIELDS", 5),
 		RedisURL:              r.str("REDIS_URL", ""),
@@ -146,6 +149,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		RequestTimeout:        r.positive("REQUEST_TIMEOUT_SECONDS", 8, time.Second),
 	}
 	c.Mail = r.mail()
+	// The GraphQL walk's other limits (graph.Limits).
+	c.GraphQLMaxFields = r.count("GRAPHQL_MAX_FIELDS", 500)
+	c.GraphQLMaxIntrospectionCost = r.count("GRAPHQL_MAX_INTROSPECTION_COST", 100000)
 	if s := r.get("SECRET_KEY"); s != "" {
 		if len(s) < MinSecretBytes {
 			r.fail("SECRET_KEY", fmt.Sprintf("must be at least %d bytes long, got %d", MinSecretBytes, len(s)))
