@@ -150,12 +150,15 @@ func TestExamplesWithinLimits(t *testing.T) {
 	}
 	// The README's blocks are cheat sheets: one operation starts on each
 	// line that begins with query or mutation.
+	// Blocks of schema (type definitions) are not operations: an indented
+	// line continues only an operation started in the same block.
 	for _, part := range strings.Split(string(readme), "```graphql")[1:] {
+		first := len(docs)
 		for _, l := range strings.Split(strings.SplitN(part, "```", 2)[0], "\n") {
 			switch {
 			case strings.HasPrefix(l, "query"), strings.HasPrefix(l, "mutation"):
 				docs = append(docs, l)
-			case strings.HasPrefix(l, " ") && len(docs) > 0:
+			case strings.HasPrefix(l, " ") && len(docs) > first:
 				docs[len(docs)-1] += "\n" + l
 			}
 		}
