@@ -180,7 +180,7 @@ func handleMe() http.Handler {
 
 func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pr := Principal(r.Context()) // requireAuth admitted it
+		pr := Principal(r.Context())                  // requireAuth admitted it
 		if err := svc.CheckVerified(pr); err != nil { // REQUIRE_EMAIL_VERIFICATION
 			writeError(w, r, log, err)
 			return
