@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"gqlauth/internal/keys"
+	"gqlauth/internal/mail/mailtest"
 	"gqlauth/internal/testenv"
 )
 
@@ -539,4 +541,48 @@ func TestKeysGenerateCommand(t *testing.T) {
 			t.Fatalf("%v: exit %d, want 2", args, code)
 		}
 	}
+}
+
+// TestOutboxSealedWithoutSecretKey: with asymmetric signing on PostgreSQL
+// no SECRET_KEY is needed, so the outbox key comes from JWT_KEYS, alike on
+// every instance that shares a key, mid-rotation included. Instance one
+// ([B, A]) cannot reach SMTP and stores a message; instance two ([A]) must
+// be able to open and send it.
+func TestOutboxSealedWithoutSecretKey(t *testing.T) {
+	base := testenv.PostgresURL()
+	if base == "" {
+		base = os.Getenv("TEST_POSTGRES_URL")
+	}
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but neither TEST_DATABASE_URL nor TEST_POSTGRES_URL names a PostgreSQL")
+		}
+		t.Skip("needs PostgreSQL: set TEST_POSTGRES_URL or TEST_DATABASE_URL to postgres://…")
+	}
+	_, _, steps := rotationSteps(t)
+	dbURL := testenv.WithSearchPath(t, base, testenv.NewSchema(t, base))
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadURL := "smtp://" + dead.Addr().String()
+	dead.Close()
+	smtp := mailtest.Start(t)
+	vars := func(keys, smtpURL string) map[string]string {
+		env := mailEnv(smtp, map[string]string{"ALGORITHM": "EdDSA", "JWT_KEYS": keys, "DATABASE_URL": dbURL, "SECRET_KEY": ""})
+		env["SMTP_URL"] = smtpURL
+		return env
+	}
+	one := startServer(t, vars(steps[1], deadURL))
+	acct := one.register(t)
+	two := startServer(t, vars(steps[0], smtp.URL()))
+	m, err := smtp.Next(mailWait)
+	if err != nil {
+		t.Fatalf("the message instance one stored was never sent by instance two: %v", err)
+	}
+	if len(m.To) != 1 || m.To[0] != acct.Email {
+		t.Fatalf("message to %v, want %s", m.To, acct.Email)
+	}
+	_, token := linkOf(t, two, m, "/verify-email")
+	expect(t, two.request(http.MethodPost, "/api/auth/verify-email", map[string]string{"token": token}), http.StatusOK, "")
 }

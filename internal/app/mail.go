@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"gqlauth/internal/auth"
@@ -11,9 +12,22 @@ import (
 )
 
 // prepareMail builds what the auth service needs to store messages: the
-// token box (its key derived from the signing secret) and the wake channel.
+// token box and the wake channel. The box's keys come from SECRET_KEY or,
+// without it (asymmetric signing on PostgreSQL needs only JWT_KEYS), from
+// the JWT_KEYS private keys, so every instance opens what another sealed.
+// Then the last key of the set seals: during a rotation ([A] → [B, A] →
+// [B]) it is the key that both old and new instances hold longest.
 func (d *deps) prepareMail() error {
-	box, err := auth.NewTokenBox(d.cfg.SecretKey)
+	secrets := [][]byte{d.cfg.SecretKey}
+	if len(d.cfg.SecretKey) == 0 && d.keys != nil {
+		material, err := d.keys.PrivateMaterial()
+		if err != nil {
+			return err
+		}
+		slices.Reverse(material)
+		secrets = material
+	}
+	box, err := auth.NewTokenBox(secrets...)
 	if err != nil {
 		return err
 	}

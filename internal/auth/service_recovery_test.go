@@ -150,3 +150,41 @@ func TestForgotPasswordWritesNoUsableRowsForUnknownEmails(t *testing.T) {
 		t.Fatalf("malformed: %v", err)
 	}
 }
+
+// TestTokenBoxKeyring: the first key seals, every key opens; a box without
+// the sealing key cannot open.
+func TestTokenBoxKeyring(t *testing.T) {
+	a, b, c := []byte(strings.Repeat("a", 32)), []byte(strings.Repeat("b", 32)), []byte(strings.Repeat("c", 32))
+	sealer, err := auth.NewTokenBox(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := sealer.Seal([]byte("token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		keys  [][]byte
+		opens bool
+	}{
+		{"same keys", [][]byte{a, b}, true},
+		{"sealing key second", [][]byte{c, a}, true},
+		{"only the other key", [][]byte{b}, false},
+		{"random key", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			box, err := auth.NewTokenBox(tc.keys...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := box.Open(sealed)
+			if tc.opens != (err == nil) {
+				t.Fatalf("opened %q, err %v; want opens=%v", plain, err, tc.opens)
+			}
+			if tc.opens && string(plain) != "token" {
+				t.Fatalf("opened %q", plain)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -313,6 +314,29 @@ func (s *Set) VerificationKey(kid string, hasKID bool) (any, error) {
 		return nil, errors.New("unknown kid")
 	}
 	return k.verify, nil
+}
+
+// PrivateMaterial returns each key's private bytes in the Set's order: the
+// secret itself for HMAC, the PKCS#8 encoding otherwise. It is what other
+// server-side secrets are derived from when SECRET_KEY is not set (never
+// use it as-is: derive with a label).
+func (s *Set) PrivateMaterial() ([][]byte, error) {
+	out := make([][]byte, 0, len(s.keys))
+	for _, k := range s.keys {
+		switch key := k.sign.(type) {
+		case nil:
+			continue
+		case []byte:
+			out = append(out, key)
+		default:
+			der, err := x509.MarshalPKCS8PrivateKey(key)
+			if err != nil {
+				return nil, fmt.Errorf("key %q: %w", k.ID, err)
+			}
+			out = append(out, der)
+		}
+	}
+	return out, nil
 }
 
 // Keyfunc is a golang-jwt key function over the Set. It pins nothing

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -253,20 +254,24 @@ func (s *Sender) deliver(ctx context.Context, id int) (bool, error) {
 	if m.Payload == nil {
 		return false, s.giveUp(m, "no token")
 	}
+	var sendErr error
 	token, err := s.o.Opener.Open(*m.Payload)
 	if err != nil {
-		// Sealed under another SECRET_KEY: no retry can open it.
-		return false, s.giveUp(m, "the token cannot be opened (was SECRET_KEY changed?)")
+		// Sealed under keys this instance does not hold: another instance
+		// (mid-rotation) may, so retry until the message expires, when it
+		// is given up (SECRET_KEY or JWT_KEYS changed for good).
+		sendErr = errors.New("the token cannot be opened with this instance's keys (SECRET_KEY or JWT_KEYS changed?)")
+	} else {
+		msg, err := Render(m.Kind, s.o.AppURL, m.ToEmail, m.ToName, string(token), m.ExpiresAt.Sub(m.CreatedAt))
+		if err != nil {
+			return false, s.giveUp(m, err.Error())
+		}
+		msg.ID = fmt.Sprintf("<outbox-%d-%d@%s>", m.ID, m.CreatedAt.Unix(), domainOf(s.o.From))
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
+		sendErr = s.o.Transport.Send(sendCtx, s.o.From, msg)
+		cancel()
 	}
-	msg, err := Render(m.Kind, s.o.AppURL, m.ToEmail, m.ToName, string(token), m.ExpiresAt.Sub(m.CreatedAt))
-	if err != nil {
-		return false, s.giveUp(m, err.Error())
-	}
-	msg.ID = fmt.Sprintf("<outbox-%d-%d@%s>", m.ID, m.CreatedAt.Unix(), domainOf(s.o.From))
-
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
-	err = s.o.Transport.Send(sendCtx, s.o.From, msg)
-	cancel()
+	err = sendErr
 	// Record the outcome even if ctx ended meanwhile.
 	rec, cancelRec := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancelRec()
