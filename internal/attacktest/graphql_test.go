@@ -76,7 +76,7 @@ func TestGraphQLAbuse(t *testing.T) {
 	})
 
 	t.Run("alias bombs refused", func(t *testing.T) {
-		for _, n := range []int{200, 2000} { // complexity (400 > 300), then tokens (12000 > 2000)
+		for _, n := range []int{300, 2000} { // fields (600 > 500), then tokens (12000 > 2000)
 			var b strings.Builder
 			b.WriteString("{")
 			for i := 0; i < n; i++ {
