@@ -16,6 +16,10 @@ type Limiter interface {
 	Count(ctx context.Context, key string, window time.Duration) (count int, resetAt time.Time, err error)
 	// Reset forgets key's current window.
 	Reset(ctx context.Context, key string, window time.Duration) error
+	// Undo takes back one event that Hit counted in the window ending at
+	// resetAt (as Hit returned it). A count never goes below zero, and a
+	// window that was reset or has ended is left alone.
+	Undo(ctx context.Context, key string, window time.Duration, resetAt time.Time) error
 }
 
 // Rule allows Limit events per Window; a zero Limit switches the rule off.
