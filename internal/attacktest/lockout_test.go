@@ -66,6 +66,28 @@ func TestStrangerCannotLockOut(t *testing.T) {
 		})
 	}
 
+	t.Run("an IPv6 /64 is one client address", func(t *testing.T) {
+		// Per-address limits count a /64 as one client: an attacker cannot
+		// take a fresh budget from each of its 2^64 addresses.
+		testenv.InsideWindow(t, testenv.HourWindow, time.Minute)
+		srv := startChild(t, map[string]string{
+			"TRUSTED_PROXIES": "127.0.0.1", "LOGIN_IP_LIMIT": "3", "LOGIN_IP_WINDOW_SECONDS": "3600",
+		})
+		for _, addr := range []string{"2001:db8:dd:1::1", "2001:db8:dd:1::2", "2001:db8:dd:1:8000::3"} {
+			expect(t, mustLogin(t, srv, newEmail(), wrongPassword, xff(addr)), http.StatusUnauthorized, "")
+		}
+		r := mustLogin(t, srv, newEmail(), wrongPassword, xff("2001:db8:dd:1:ffff:ffff:ffff:ffff"))
+		expect(t, r, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED")
+		expectRetryAfter(t, r)
+		expect(t, mustLogin(t, srv, newEmail(), wrongPassword, xff("2001:db8:dd:2::1")), http.StatusUnauthorized, "")
+		// IPv4, and IPv4 mapped into IPv6, count per address.
+		for i := 0; i < 3; i++ {
+			expect(t, mustLogin(t, srv, newEmail(), wrongPassword, xff("203.0.113.5")), http.StatusUnauthorized, "")
+		}
+		expect(t, mustLogin(t, srv, newEmail(), wrongPassword, xff("::ffff:203.0.113.5")), http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED")
+		expect(t, mustLogin(t, srv, newEmail(), wrongPassword, xff("203.0.113.6")), http.StatusUnauthorized, "")
+	})
+
 	t.Run("spoofed X-Forwarded-For from an untrusted peer buys nothing", func(t *testing.T) {
 		// Straight from the socket peer, with no trusted proxy: the header
 		// is ignored, so the stranger cannot pose as the owner's address
