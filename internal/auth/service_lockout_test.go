@@ -186,7 +186,7 @@ func TestChangePasswordIsLimited(t *testing.T) {
 func TestResetPasswordIsLimited(t *testing.T) {
 	ctx := from("203.0.113.7")
 	e := newRecoveryEnv(t, func(o *auth.Options) {
-		o.Limiter = ratelimit.NewStore(o.Client, nil)
+		o.Limiter = ratelimit.NewStore(o.Client, o.Now) // the fake clock: no window edge mid-test
 		o.Limits.PasswordUser = auth.Rule{Limit: 2, Window: time.Hour}
 		o.Limits.PasswordIP = auth.Rule{Limit: 100, Window: time.Hour}
 	})
@@ -204,7 +204,7 @@ func TestResetPasswordIsLimited(t *testing.T) {
 // across addresses; the counts start afresh after it.
 func TestResetPasswordEndsLockoutEverywhere(t *testing.T) {
 	e := newRecoveryEnv(t, func(o *auth.Options) {
-		o.Limiter = ratelimit.NewStore(o.Client, nil)
+		o.Limiter = ratelimit.NewStore(o.Client, o.Now) // the fake clock: no window edge mid-test
 		o.Limits.LoginFailures = auth.Rule{Limit: 3, Window: time.Hour}
 		o.Limits.Lockout = auth.Rule{Limit: 5, Window: 24 * time.Hour}
 	})
