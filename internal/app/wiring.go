@@ -117,6 +117,8 @@ func load(ctx context.Context, e env) (*deps, error) {
 			RegisterIP:    auth.Rule{Limit: cfg.RegisterIPLimit, Window: cfg.RegisterIPWindow},
 			RefreshIP:     auth.Rule{Limit: cfg.RefreshIPLimit, Window: cfg.RefreshIPWindow},
 			PasswordCheck: auth.Rule{Limit: cfg.LoginFailureLimit, Window: cfg.LoginFailureWindow},
+			PasswordIP:    auth.Rule{Limit: cfg.PasswordIPLimit, Window: cfg.PasswordIPWindow},
+			PasswordUser:  auth.Rule{Limit: cfg.PasswordUserLimit, Window: cfg.PasswordUserWindow},
 		},
 		AccessTTL:     cfg.AccessTTL,
 		RefreshTTL:    cfg.RefreshTTL,

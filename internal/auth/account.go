@@ -30,7 +30,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*TokenPair, e
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.hit(ctx, s.limits.RegisterIP, "register-ip:"+ClientFrom(ctx).IP); err != nil {
+	if err := s.hit(ctx, s.limits.RegisterIP, "register-ip:"+clientAddr(ctx)); err != nil {
 		return nil, err
 	}
 	// A cheap look first spares a hash for the common duplicate; the unique
@@ -100,25 +100,39 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 		return nil, err
 	}
 	ip := ClientFrom(ctx).IP
-	if err := s.hit(ctx, s.limits.LoginIP, "login-ip:"+ip); err != nil {
+	addr := clientAddr(ctx)
+	if err := s.hit(ctx, s.limits.LoginIP, "login-ip:"+addr); err != nil {
 		s.metrics.Login("rate_limited")
 		return nil, err
 	}
-	if err := s.check(ctx, s.limits.LoginIPFails, "login-ip-fail:"+ip); err != nil {
+	if err := s.check(ctx, s.limits.LoginIPFails, "login-ip-fail:"+addr); err != nil {
 		s.metrics.Login("rate_limited")
 		return nil, err
 	}
-	// Every attempt counts against the email before the password is
-	// checked, and a success resets the counters: so they count consecutive
-	// failures, and concurrent guesses cannot all slip past a stale count.
-	for _, k := range []struct {
-		rule Rule
-		key  string
-	}{{s.limits.LoginFailures, "login-fail:" + email}, {s.limits.Lockout, "login-lock:" + email}} {
-		if err := s.hit(ctx, k.rule, k.key); err != nil {
-			s.metrics.Login("rate_limited")
-			return nil, err
+	failKey, err := s.failKey(ctx, email, addr)
+	if err != nil {
+		return nil, err
+	}
+	// Every attempt counts against the email from this address, and against
+	// the email from anywhere, before the password is checked, and a
+	// success resets both: so they count consecutive failures, and
+	// concurrent guesses cannot all slip past a stale count. An attempt
+	// whose password is not checked after all (refused by a limit, or for
+	// capacity, or by a failing store) gives its counts back.
+	var tickets []ticket
+	checked := false
+	defer func() {
+		if !checked {
+			s.giveBack(ctx, &tickets)
 		}
+	}()
+	if err := s.take(ctx, &tickets, s.limits.LoginFailures, failKey); err != nil {
+		s.metrics.Login("rate_limited")
+		return nil, err
+	}
+	if err := s.take(ctx, &tickets, s.limits.Lockout, "login-lock:"+email); err != nil {
+		s.metrics.Login("rate_limited")
+		return nil, err
 	}
 
 	if s.hasher.Saturated() {
@@ -137,8 +151,9 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 	if err != nil {
 		return nil, s.hashErr(err)
 	}
+	checked = true
 	if !ok {
-		s.record(ctx, s.limits.LoginIPFails, "login-ip-fail:"+ip)
+		s.record(ctx, s.limits.LoginIPFails, "login-ip-fail:"+addr)
 		s.metrics.Login("failure")
 		attrs := []slog.Attr{slog.String("ip", ip)}
 		if u != nil {
@@ -151,7 +166,7 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 		s.metrics.Login("inactive")
 		return nil, Errorf(CodeForbidden, MsgInactiveUser)
 	}
-	s.reset(ctx, s.limits.LoginFailures, "login-fail:"+email)
+	s.reset(ctx, s.limits.LoginFailures, failKey)
 	s.reset(ctx, s.limits.Lockout, "login-lock:"+email)
 	if rehash {
 		s.upgradeHash(ctx, u, password)
@@ -198,8 +213,25 @@ func (s *Service) ChangePassword(ctx context.Context, pr *Principal, current, ne
 	if err := p.Err(); err != nil {
 		return err
 	}
-	key := "password-check:" + strconv.Itoa(pr.User.ID)
-	if err := s.hit(ctx, s.limits.PasswordCheck, key); err != nil {
+	// Each attempt costs hashes: it counts per address and per user, and
+	// (until the current password is right) as a wrong guess, unless it
+	// ends before the current password is checked (see login).
+	uid := strconv.Itoa(pr.User.ID)
+	key := "password-check:" + uid
+	var tickets []ticket
+	checked := false
+	defer func() {
+		if !checked {
+			s.giveBack(ctx, &tickets)
+		}
+	}()
+	if err := s.take(ctx, &tickets, s.limits.PasswordIP, "password-ip:"+clientAddr(ctx)); err != nil {
+		return err
+	}
+	if err := s.take(ctx, &tickets, s.limits.PasswordUser, "password-user:"+uid); err != nil {
+		return err
+	}
+	if err := s.take(ctx, &tickets, s.limits.PasswordCheck, key); err != nil {
 		return err
 	}
 	u, err := s.db.User.Get(ctx, pr.User.ID)
@@ -210,6 +242,7 @@ func (s *Service) ChangePassword(ctx context.Context, pr *Principal, current, ne
 	if err != nil {
 		return s.hashErr(err)
 	}
+	checked = true
 	if !ok {
 		return Errorf(CodeBadRequest, MsgWrongPassword)
 	}

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -16,6 +18,10 @@ type Limiter interface {
 	Count(ctx context.Context, key string, window time.Duration) (count int, resetAt time.Time, err error)
 	// Reset forgets key's current window.
 	Reset(ctx context.Context, key string, window time.Duration) error
+	// Undo takes back one event that Hit counted in the window ending at
+	// resetAt (as Hit returned it). A count never goes below zero, and a
+	// window that was reset or has ended is left alone.
+	Undo(ctx context.Context, key string, window time.Duration, resetAt time.Time) error
 }
 
 // Rule allows Limit events per Window; a zero Limit switches the rule off.
@@ -24,15 +30,42 @@ type Rule struct {
 	Window time.Duration
 }
 
-// Limits are the rate limits the service enforces.
+// Limits are the rate limits the service enforces. Client addresses are
+// counted as clientAddr gives them (IPv6 by /64).
 type Limits struct {
 	LoginIP       Rule // every login attempt, per client address (a flood guard)
 	LoginIPFails  Rule // failed logins per client address (password spraying)
-	LoginFailures Rule // failed logins per email, short window
-	Lockout       Rule // consecutive failed logins per email, long window (NIST: at most 100)
+	LoginFailures Rule // failed logins per email and client address, short window
+	Lockout       Rule // consecutive failed logins per email from any address, long window (NIST: at most 100)
 	RegisterIP    Rule // registrations per client address
 	RefreshIP     Rule // refreshes per client address
 	PasswordCheck Rule // wrong current passwords per user in change-password
+	PasswordIP    Rule // change- and reset-password attempts per client address (each costs hashes)
+	PasswordUser  Rule // change- and reset-password attempts per user
+}
+
+// clientAddr is the caller's address as the limits count it (addrKey).
+func clientAddr(ctx context.Context) string { return addrKey(ClientFrom(ctx).IP) }
+
+// addrKey is the part of a client address that limits count: an IPv4
+// address whole, an IPv6 address by its /64 prefix (what one subscriber or
+// host is usually given, so it cannot spread attempts over its own
+// addresses). An IPv4 address mapped into IPv6 counts as the IPv4 address;
+// anything that does not parse counts as itself.
+func addrKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 // rateLimited logs and counts a refusal under key and returns the error,
@@ -92,6 +125,51 @@ func (s *Service) record(ctx context.Context, rule Rule, key string) {
 	}
 }
 
+// ticket is one event counted by take, to be given back (giveBack) when the
+// attempt it counted does not go ahead.
+type ticket struct {
+	rule  Rule
+	key   string
+	reset time.Time
+}
+
+// take counts one event under rule, exactly (concurrent callers cannot all
+// pass a stale count), and adds its ticket to t. Once the rule is exceeded
+// it refuses, giving back every ticket in t: a refused attempt counts
+// nowhere, so a refusal by one rule does not use up another's budget.
+func (s *Service) take(ctx context.Context, t *[]ticket, rule Rule, key string) error {
+	if rule.Limit <= 0 || s.limiter == nil {
+		return nil
+	}
+	n, reset, err := s.limiter.Hit(ctx, key, rule.Window)
+	if err != nil {
+		s.giveBack(ctx, t)
+		return s.storeErr(err)
+	}
+	*t = append(*t, ticket{rule: rule, key: key, reset: reset})
+	if n > rule.Limit {
+		s.giveBack(ctx, t)
+		return s.rateLimited(ctx, key, reset)
+	}
+	return nil
+}
+
+// giveBack takes back the events of t (see take), logging (not failing on)
+// errors; it runs even when the request has been cancelled.
+func (s *Service) giveBack(ctx context.Context, t *[]ticket) {
+	if len(*t) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	for _, k := range *t {
+		if err := s.limiter.Undo(ctx, k.key, k.rule.Window, k.reset); err != nil {
+			s.log.ErrorContext(ctx, "rate limiter", slog.String("error", err.Error()))
+		}
+	}
+	*t = nil
+}
+
 func (s *Service) reset(ctx context.Context, rule Rule, key string) {
 	if rule.Limit <= 0 || s.limiter == nil {
 		return
@@ -99,6 +177,34 @@ func (s *Service) reset(ctx context.Context, rule Rule, key string) {
 	if err := s.limiter.Reset(ctx, key, rule.Window); err != nil {
 		s.log.ErrorContext(ctx, "rate limiter", slog.String("error", err.Error()))
 	}
+}
+
+// failKey is the key of email's login failures from addr. It carries the
+// email's lockout epoch, which endLockout advances, so that a password reset
+// ends the lockout of every address without knowing them. The epoch counts
+// in windows as long as the failures' own, so it starts over exactly when
+// they do and an old key never comes back.
+func (s *Service) failKey(ctx context.Context, email, addr string) (string, error) {
+	rule := s.limits.LoginFailures
+	if rule.Limit <= 0 || s.limiter == nil {
+		return "", nil
+	}
+	n, _, err := s.limiter.Count(ctx, "login-epoch:"+email, rule.Window)
+	if err != nil {
+		return "", s.storeErr(err)
+	}
+	// An email may hold '|' but an address and a number cannot, so the key
+	// reads back uniquely from the right.
+	return "login-fail:" + email + "|" + addr + "|" + strconv.Itoa(n), nil
+}
+
+// endLockout ends every login lockout of email: the count across addresses,
+// and the count of each address (by advancing the epoch in their keys).
+func (s *Service) endLockout(ctx context.Context, email string) {
+	if rule := s.limits.LoginFailures; rule.Limit > 0 && s.limiter != nil {
+		s.record(ctx, rule, "login-epoch:"+email)
+	}
+	s.reset(ctx, s.limits.Lockout, "login-lock:"+email)
 }
 
 // keyKind is the part of a limiter key before the subject, e.g. "login-ip".

@@ -174,7 +174,7 @@ func (s *Service) ForgotPassword(ctx context.Context, rawEmail string) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.hit(ctx, s.mail.IPRule, "mail-ip:"+ClientFrom(ctx).IP); err != nil {
+	if err := s.hit(ctx, s.mail.IPRule, "mail-ip:"+clientAddr(ctx)); err != nil {
 		return err
 	}
 	if err := s.hit(ctx, s.mail.EmailRule, "mail-reset:"+email); err != nil {
@@ -220,7 +220,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.hit(ctx, s.mail.TokenIP, "token-ip:"+ClientFrom(ctx).IP); err != nil {
+	if err := s.hit(ctx, s.mail.TokenIP, "token-ip:"+clientAddr(ctx)); err != nil {
 		return err
 	}
 	now := s.now()
@@ -228,18 +228,38 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return err
 	}
-	key := "reset-user:" + strconv.Itoa(u.ID)
-	if err := s.hit(ctx, s.mail.ResetUser, key); err != nil {
-		return err
-	}
 	checkNewPassword(p, "new_password", newPassword, u.Email, u.Name)
 	if err := p.Err(); err != nil {
 		return err
+	}
+	// What follows costs hashes: the attempt counts per address and per
+	// user as a password change does, unless it ends before the first hash.
+	uid := strconv.Itoa(u.ID)
+	key := "reset-user:" + uid
+	var tickets []ticket
+	checked := false
+	defer func() {
+		if !checked {
+			s.giveBack(ctx, &tickets)
+		}
+	}()
+	for _, l := range []struct {
+		rule Rule
+		key  string
+	}{
+		{s.limits.PasswordIP, "password-ip:" + clientAddr(ctx)},
+		{s.limits.PasswordUser, "password-user:" + uid},
+		{s.mail.ResetUser, key},
+	} {
+		if err := s.take(ctx, &tickets, l.rule, l.key); err != nil {
+			return err
+		}
 	}
 	same, _, err := s.hasher.Verify(ctx, newPassword, u.PasswordHash)
 	if err != nil {
 		return s.hashErr(err)
 	}
+	checked = true
 	if same {
 		p.Add("new_password", "New password must differ from the current one")
 		return p.Err()
@@ -273,8 +293,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return s.storeErr(err)
 	}
 	s.reset(ctx, s.mail.ResetUser, key)
-	s.reset(ctx, s.limits.LoginFailures, "login-fail:"+u.Email)
-	s.reset(ctx, s.limits.Lockout, "login-lock:"+u.Email)
+	s.endLockout(ctx, u.Email)
 	s.event(ctx, "password_reset", slog.Int("user_id", u.ID))
 	return nil
 }
@@ -328,7 +347,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 		p.Add("token", msgRequired)
 		return p.Err()
 	}
-	if err := s.hit(ctx, s.mail.TokenIP, "token-ip:"+ClientFrom(ctx).IP); err != nil {
+	if err := s.hit(ctx, s.mail.TokenIP, "token-ip:"+clientAddr(ctx)); err != nil {
 		return err
 	}
 	now := s.now()
@@ -366,7 +385,7 @@ func (s *Service) ResendVerification(ctx context.Context, pr *Principal) error {
 	if u.EmailVerified {
 		return nil
 	}
-	if err := s.hit(ctx, s.mail.IPRule, "mail-ip:"+ClientFrom(ctx).IP); err != nil {
+	if err := s.hit(ctx, s.mail.IPRule, "mail-ip:"+clientAddr(ctx)); err != nil {
 		return err
 	}
 	if err := s.hit(ctx, s.mail.EmailRule, "mail-verify:"+u.Email); err != nil {

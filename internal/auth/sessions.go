@@ -156,7 +156,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 		p.Add("refresh_token", msgRequired)
 		return nil, p.Err()
 	}
-	if err := s.hit(ctx, s.limits.RefreshIP, "refresh-ip:"+ClientFrom(ctx).IP); err != nil {
+	if err := s.hit(ctx, s.limits.RefreshIP, "refresh-ip:"+clientAddr(ctx)); err != nil {
 		return nil, err
 	}
 	claims, err := s.tokens.Parse(raw, TokenRefresh)

@@ -69,7 +69,12 @@ type Config struct {
 	RegisterIPWindow      time.Duration
 	RefreshIPLimit        int
 	RefreshIPWindow       time.Duration
-	TrustedProxies        []netip.Prefix
+	// Change- and reset-password attempts (each costs hashes).
+	PasswordIPLimit    int
+	PasswordIPWindow   time.Duration
+	PasswordUserLimit  int
+	PasswordUserWindow time.Duration
+	TrustedProxies     []netip.Prefix
 
 	HashConcurrency int
 	HashQueueSize   int
@@ -149,6 +154,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		RequestTimeout:        r.positive("REQUEST_TIMEOUT_SECONDS", 8, time.Second),
 	}
 	c.Mail = r.mail()
+	c.PasswordIPLimit = r.count("PASSWORD_IP_LIMIT", 100)
+	c.PasswordIPWindow = r.positive("PASSWORD_IP_WINDOW_SECONDS", 900, time.Second)
+	c.PasswordUserLimit = r.count("PASSWORD_USER_LIMIT", 10)
+	c.PasswordUserWindow = r.positive("PASSWORD_USER_WINDOW_SECONDS", 900, time.Second)
 	// The GraphQL walk's other limits (graph.Limits).
 	c.GraphQLMaxFields = r.count("GRAPHQL_MAX_FIELDS", 500)
 	c.GraphQLMaxIntrospectionCost = r.count("GRAPHQL_MAX_INTROSPECTION_COST", 100000)

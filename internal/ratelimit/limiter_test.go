@@ -104,6 +104,70 @@ func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 				t.Fatalf("count = %d, want %d", n, workers)
 			}
 		}},
+		{"undo takes back one hit of its window", func(t *testing.T, l auth.Limiter, c *clock, key func(string) string) {
+			hit(t, l, key("a"), w)
+			hit(t, l, key("a"), w)
+			_, reset := hit(t, l, key("a"), w)
+			undo(t, l, key("a"), w, reset)
+			if n, _ := count(t, l, key("a"), w); n != 2 {
+				t.Fatalf("count after undo = %d, want 2", n)
+			}
+			if n, _ := hit(t, l, key("a"), w); n != 3 {
+				t.Fatalf("hit after undo = %d, want 3", n)
+			}
+			// Never below zero, and an unknown key stays unknown.
+			for range 5 {
+				undo(t, l, key("a"), w, reset)
+			}
+			if n, _ := count(t, l, key("a"), w); n != 0 {
+				t.Fatalf("count after undoing more than was hit = %d, want 0", n)
+			}
+			undo(t, l, key("never-hit"), w, reset)
+			if n, _ := hit(t, l, key("never-hit"), w); n != 1 {
+				t.Fatalf("first hit after undoing an unknown key = %d, want 1", n)
+			}
+		}},
+		{"undo after a reset or in a later window changes nothing", func(t *testing.T, l auth.Limiter, c *clock, key func(string) string) {
+			_, reset := hit(t, l, key("a"), w)
+			if err := l.Reset(t.Context(), key("a"), w); err != nil {
+				t.Fatal(err)
+			}
+			undo(t, l, key("a"), w, reset)
+			if n, _ := hit(t, l, key("a"), w); n != 1 {
+				t.Fatalf("hit after reset and undo = %d, want 1", n)
+			}
+			c.Advance(w) // the next window
+			hit(t, l, key("a"), w)
+			hit(t, l, key("a"), w)
+			undo(t, l, key("a"), w, reset) // aims at the ended window
+			if n, _ := count(t, l, key("a"), w); n != 2 {
+				t.Fatalf("count of the new window after undoing in the old = %d, want 2", n)
+			}
+		}},
+		{"concurrent hits and undos balance", func(t *testing.T, l auth.Limiter, c *clock, key func(string) string) {
+			const workers = 20
+			hit(t, l, key("a"), w)
+			var wg sync.WaitGroup
+			errs := make([]error, workers)
+			for i := range workers {
+				wg.Go(func() {
+					_, reset, err := l.Hit(t.Context(), key("a"), w)
+					if err == nil {
+						err = l.Undo(t.Context(), key("a"), w, reset)
+					}
+					errs[i] = err
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("worker %d: %v", i, err)
+				}
+			}
+			if n, _ := count(t, l, key("a"), w); n != 1 {
+				t.Fatalf("count after balanced hits and undos = %d, want 1", n)
+			}
+		}},
 		{"keys and windows are independent", func(t *testing.T, l auth.Limiter, c *clock, key func(string) string) {
 			hit(t, l, key("a"), w)
 			hit(t, l, key("a"), w)
@@ -143,6 +207,13 @@ func hit(t *testing.T, l auth.Limiter, key string, w time.Duration) (int, time.T
 		t.Fatalf("Hit(%q): %v", key, err)
 	}
 	return n, reset
+}
+
+func undo(t *testing.T, l auth.Limiter, key string, w time.Duration, reset time.Time) {
+	t.Helper()
+	if err := l.Undo(t.Context(), key, w, reset); err != nil {
+		t.Fatalf("Undo(%q): %v", key, err)
+	}
 }
 
 func count(t *testing.T, l auth.Limiter, key string, w time.Duration) (int, time.Time) {

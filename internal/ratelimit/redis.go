@@ -146,6 +146,27 @@ func (r *Redis) Reset(ctx context.Context, key string, w time.Duration) error {
 	return nil
 }
 
+// undoScript decrements a counter that exists and is above zero. DECR keeps
+// the key's TTL; on a missing key it would create one without a TTL, hence
+// the script rather than a bare DECR.
+var undoScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]))
+if n and n > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+`)
+
+// Undo implements auth.Limiter in one round trip (EVALSHA, loading the
+// script on first use).
+func (r *Redis) Undo(ctx context.Context, key string, w time.Duration, resetAt time.Time) error {
+	k, _ := r.key(key, w, resetAt.Add(-time.Nanosecond))
+	if err := undoScript.Run(ctx, r.client, []string{k}).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return unavailable(err)
+	}
+	return nil
+}
+
 // unavailable marks a Redis failure as a dependency outage (503 with
 // Retry-After). The service's own classifier knows only database errors;
 // the limiter sends nothing Redis could reject as a bug, so every failure

@@ -60,6 +60,19 @@ func TestRedisCounterExpires(t *testing.T) {
 	if ttl <= 0 || ttl > 56*time.Second {
 		t.Fatalf("PTTL = %v, want within (0, 56s]", ttl)
 	}
+	// Undo keeps the expiry, and never creates a key without one.
+	hit(t, r, key, time.Minute)
+	_, reset := hit(t, r, key, time.Minute)
+	undo(t, r, key, time.Minute, reset)
+	if ttl, err := r.client.PTTL(t.Context(), "gqlauth:rl:"+k).Result(); err != nil || ttl <= 0 || ttl > 56*time.Second {
+		t.Fatalf("PTTL after undo = %v, %v; want within (0, 56s]", ttl, err)
+	}
+	other := "test-" + rand.Text() + ":never-hit"
+	undo(t, r, other, time.Minute, reset)
+	ko, _ := windowKey(other, time.Minute, c.Now())
+	if n, err := r.client.Exists(t.Context(), "gqlauth:rl:"+ko).Result(); err != nil || n != 0 {
+		t.Fatalf("undo of an unknown key created it (exists %d, %v)", n, err)
+	}
 }
 
 func TestNewRedisFailsFast(t *testing.T) {

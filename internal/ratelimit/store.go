@@ -74,6 +74,18 @@ func (s *Store) Reset(ctx context.Context, key string, w time.Duration) error {
 	return err
 }
 
+// Undo implements auth.Limiter: one conditional decrement of the window
+// that ends at resetAt, so it never goes below zero nor touches a later
+// window.
+func (s *Store) Undo(ctx context.Context, key string, w time.Duration, resetAt time.Time) error {
+	k, _ := windowKey(key, w, resetAt.Add(-time.Nanosecond))
+	_, err := s.db.RateLimit.Update().
+		Where(ratelimit.Key(k), ratelimit.CountGT(0)).
+		AddCount(-1).
+		Save(ctx)
+	return err
+}
+
 // Sweep deletes the counters of windows that have ended.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	return s.db.RateLimit.Delete().Where(ratelimit.ExpiresAtLT(s.now())).Exec(ctx)
