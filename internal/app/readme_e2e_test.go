@@ -21,9 +21,13 @@ type readmeStep struct {
 	want    string
 }
 
-// readmeSteps cuts the sh blocks of the README's "Using the API" section
-// into steps: the lines up to a "# → output" comment (continued by lines
-// that start "#    ") are one step with that output.
+// readmeSections are the README sections whose sh blocks are one session,
+// in this order.
+var readmeSections = []string{"## Using the API", "## Email: verification and password reset"}
+
+// readmeSteps cuts the sh blocks of the README's readmeSections into steps:
+// the lines up to a "# → output" comment (continued by lines that start
+// "#    ") are one step with that output.
 func readmeSteps(t *testing.T) []readmeStep {
 	t.Helper()
 	raw, err := os.ReadFile("../../README.md")
@@ -31,13 +35,22 @@ func readmeSteps(t *testing.T) []readmeStep {
 		t.Fatal(err)
 	}
 	text := string(raw)
-	start := strings.Index(text, "\n## Using the API\n")
-	if start < 0 {
-		t.Fatal(`README.md has no "## Using the API" section`)
+	var steps []readmeStep
+	for _, heading := range readmeSections {
+		start := strings.Index(text, "\n"+heading+"\n")
+		if start < 0 {
+			t.Fatalf("README.md has no %q section", heading)
+		}
+		end := strings.Index(text[start+1:], "\n## ")
+		if end < 0 {
+			end = len(text) - start - 1
+		}
+		steps = append(steps, sectionSteps(text[start:start+1+end], strings.Count(text[:start], "\n")+1)...)
 	}
-	end := strings.Index(text[start+1:], "\n## ")
-	section := text[start : start+1+end]
-	lineNo := strings.Count(text[:start], "\n") + 1
+	return steps
+}
+
+func sectionSteps(section string, lineNo int) []readmeStep {
 
 	var steps []readmeStep
 	var cur readmeStep
@@ -176,6 +189,23 @@ func matchValue(path string, want, got any, open bool) error {
 	return nil
 }
 
+var emailInCommand = regexp.MustCompile(`"email":"([^"]+)"`)
+
+// mailedToken waits for the development-mode log line of a message to
+// email with a link to path, and returns the newest such link's token.
+func mailedToken(t *testing.T, s *server, email, path string) string {
+	t.Helper()
+	re := regexp.MustCompile(`to=` + regexp.QuoteMeta(email) + ` .*link=\S+/` + path + `\?token=([A-Za-z0-9_-]+)`)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if all := re.FindAllStringSubmatch(s.stderr.String(), -1); len(all) > 0 {
+			return all[len(all)-1][1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s link to %s in the log:\n%s", path, email, s.stderr.String())
+		}
+	}
+}
+
 var createAdminLine = regexp.MustCompile(`^ADMIN_PASSWORD=(\S+) go run \. (create-admin .*)$`)
 
 // TestReadmeExamples pastes the README's API examples, in order, into one
@@ -195,7 +225,8 @@ func TestReadmeExamples(t *testing.T) {
 	if len(steps) < 20 {
 		t.Fatalf("found %d README steps", len(steps))
 	}
-	s := startServer(t, nil)
+	// As a reader runs it: default logging, where development-mode emails go.
+	s := startServer(t, map[string]string{"LOG_LEVEL": "info"})
 
 	sh := exec.Command("bash", "--noprofile", "--norc", "-s")
 	sh.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
@@ -259,11 +290,22 @@ func TestReadmeExamples(t *testing.T) {
 		}
 		return stdout
 	}
+	lastEmail := ""
 	for _, st := range steps {
 		var got, chunk strings.Builder
 		for _, l := range strings.Split(strings.TrimRight(st.command, "\n"), "\n") {
 			if l == "B=http://localhost:8080" {
 				l = "B=" + s.URL
+			}
+			if m := emailInCommand.FindStringSubmatch(l); m != nil {
+				lastEmail = m[1]
+			}
+			// T1 and T2 are what a reader copies from the log.
+			if strings.Contains(l, `"token":"T1"`) {
+				l = strings.ReplaceAll(l, `"token":"T1"`, `"token":"`+mailedToken(t, s, lastEmail, "verify-email")+`"`)
+			}
+			if strings.Contains(l, `"token":"T2"`) {
+				l = strings.ReplaceAll(l, `"token":"T2"`, `"token":"`+mailedToken(t, s, lastEmail, "reset-password")+`"`)
 			}
 			if m := createAdminLine.FindStringSubmatch(l); m != nil {
 				got.WriteString(run(chunk.String()))
