@@ -189,6 +189,21 @@ func matchValue(path string, want, got any, open bool) error {
 	return nil
 }
 
+// serverErrors are the server's ERROR log lines so far, for a failure
+// message.
+func serverErrors(s *server) string {
+	var out []string
+	for _, l := range strings.Split(s.stderr.String(), "\n") {
+		if strings.Contains(l, "level=ERROR") {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "\nserver errors:\n" + strings.Join(out, "\n")
+}
+
 var emailInCommand = regexp.MustCompile(`"email":"([^"]+)"`)
 
 // mailedToken waits for the development-mode log line of a message to
@@ -325,7 +340,7 @@ func TestReadmeExamples(t *testing.T) {
 			continue
 		}
 		if err := matchShown(st.want, got.String()); err != nil {
-			t.Errorf("README.md:%d: %v\n%s# → %s", st.line, err, st.command, st.want)
+			t.Errorf("README.md:%d: %v\n%s# → %s\ngot: %s%s", st.line, err, st.command, st.want, strings.TrimSpace(got.String()), serverErrors(s))
 		}
 	}
 }

@@ -40,7 +40,7 @@ func (s *Service) rotateOneTrip(ctx context.Context, r rotation) (u *ent.User, r
 	}
 	u = new(ent.User)
 	var n int
-	if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.IsActive, &u.CreatedAt, &u.UpdatedAt, &n); err != nil {
+	if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.IsActive, &u.CreatedAt, &u.UpdatedAt, &u.EmailVerified, &n); err != nil {
 		return nil, false, false, err
 	}
 	return u, n == 1, true, rows.Close()
