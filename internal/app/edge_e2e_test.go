@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -163,5 +164,17 @@ func TestMetricsSettingsAreChecked(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut, c.name) {
 			t.Errorf("%s=%q: exit %d: %s", c.name, c.value, code, errOut)
 		}
+	}
+	// An address that is taken stops the start before it serves anything.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	vars := baseEnv(t)
+	vars["METRICS_ADDR"] = busy.Addr().String()
+	code, out, errOut := runCommand(vars, "", "serve")
+	if code != 1 || !strings.Contains(errOut, "METRICS_ADDR") || strings.Contains(out, "listening") {
+		t.Errorf("METRICS_ADDR taken: exit %d, stdout %q: %s", code, out, errOut)
 	}
 }

@@ -36,6 +36,13 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The metrics listener, if any, is opened before anything is served:
+	// a METRICS_ADDR that cannot be had stops the start.
+	mln, err := d.listenMetrics()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := newHTTPServer(ctx, d.handler(), d.log)
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
@@ -51,12 +58,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "gqlauth listening on http://%s\n", addr)
 	d.log.Info("listening", slog.String("addr", addr), slog.String("database", d.db.Dialect))
-	stopMetrics, err := d.serveMetrics(ctx, e)
-	if err != nil {
-		stopMail(ctx)
-		srv.Close()
-		return err
-	}
+	stopMetrics := d.serveMetrics(ctx, e, mln)
 
 	select {
 	case err := <-errc:
@@ -77,13 +79,25 @@ func serve(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// serveMetrics starts the METRICS_ADDR listener, when configured, and
-// prints "gqlauth metrics on http://ADDR/metrics" (after the listening line).
-// Without METRICS_ADDR it only says where /metrics is, or that it is off.
-func (d *deps) serveMetrics(ctx context.Context, e env) (stop func(context.Context), err error) {
+// listenMetrics opens the METRICS_ADDR listener, or returns nil when
+// metrics have none.
+func (d *deps) listenMetrics() (net.Listener, error) {
+	if d.metricsListener() == nil {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", d.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	return ln, nil
+}
+
+// serveMetrics serves /metrics on ln (the METRICS_ADDR listener) and prints
+// "gqlauth metrics on http://ADDR/metrics", after the listening line.
+// Without ln it only logs where /metrics is, or that it is not served.
+func (d *deps) serveMetrics(ctx context.Context, e env, ln net.Listener) (stop func(context.Context)) {
 	cfg := d.cfg
-	h := d.metricsListener()
-	if h == nil {
+	if ln == nil {
 		switch {
 		case !cfg.Metrics:
 		case cfg.MetricsToken != "":
@@ -91,23 +105,19 @@ func (d *deps) serveMetrics(ctx context.Context, e env) (stop func(context.Conte
 		default:
 			d.log.Info("metrics are not served: set METRICS_TOKEN or METRICS_ADDR to reach /metrics")
 		}
-		return func(context.Context) {}, nil
-	}
-	ln, err := net.Listen("tcp", cfg.MetricsAddr)
-	if err != nil {
-		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+		return func(context.Context) {}
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
 	if !tcp.IP.IsLoopback() && cfg.MetricsToken == "" {
 		d.log.Warn("METRICS_ADDR listens beyond loopback without METRICS_TOKEN: anyone who reaches it reads the metrics",
 			slog.String("addr", tcp.String()))
 	}
-	srv := newHTTPServer(ctx, h, d.log)
+	srv := newHTTPServer(ctx, d.metricsListener(), d.log)
 	go func() { _ = srv.Serve(rest.EnvelopeErrors(ln)) }()
 	addr := displayAddr(tcp)
 	fmt.Fprintf(e.stdout, "gqlauth metrics on http://%s/metrics\n", addr)
 	d.log.Info("metrics listening", slog.String("addr", addr))
-	return func(ctx context.Context) { _ = srv.Shutdown(ctx) }, nil
+	return func(ctx context.Context) { _ = srv.Shutdown(ctx) }
 }
 
 // newHTTPServer is an http.Server with the timeouts every listener uses.
