@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,8 +154,8 @@ func TestDocumentLimits(t *testing.T) {
 }
 
 // TestExamplesWithinLimits: every GraphQL example the project shows (the
-// README's graphql blocks, the Playground's default document) passes the
-// default limits and validates.
+// README's graphql blocks and gql '…' commands, the Playground's default
+// document) passes the default limits and validates.
 func TestExamplesWithinLimits(t *testing.T) {
 	var docs []string
 	readme, err := os.ReadFile("../README.md")
@@ -175,6 +176,11 @@ func TestExamplesWithinLimits(t *testing.T) {
 				docs[len(docs)-1] += "\n" + l
 			}
 		}
+	}
+	// The runnable examples post documents with the shell function gql:
+	// gql '<document>'.
+	for _, m := range regexp.MustCompile(`(?m)gql '([^']+)'`).FindAllStringSubmatch(string(readme), -1) {
+		docs = append(docs, m[1])
 	}
 	js, err := os.ReadFile("../internal/webui/assets/playground.js")
 	if err != nil {

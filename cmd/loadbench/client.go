@@ -35,6 +35,8 @@ type loader struct {
 	hc      *http.Client
 	product string
 	floor   string
+	// metricsToken opens the product's /metrics (METRICS_TOKEN).
+	metricsToken string
 }
 
 func newLoader() *loader {

@@ -186,7 +186,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, e
 	}
 
 	l := newLoader()
-	l.product, l.floor = p.base, floorBase
+	l.product, l.floor, l.metricsToken = p.base, floorBase, p.cfg.MetricsToken
 	b := &bench{l: l, n: o.clients, storm: o.storm, cpus: runtime.NumCPU(), queueCap: p.cfg.HashConcurrency + p.cfg.HashQueueSize}
 	printHeader(stdout, o, p)
 	if o.users > 0 {

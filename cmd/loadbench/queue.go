@@ -42,7 +42,12 @@ func (l *loader) watchQueue(q *queueStats) func() (stop func()) {
 
 // queueDepth reads gqlauth_hash_queue_depth from /metrics.
 func (l *loader) queueDepth() (int, bool) {
-	resp, err := l.hc.Get(l.product + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, l.product+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	req.Header.Set("Authorization", "Bearer "+l.metricsToken)
+	resp, err := l.hc.Do(req)
 	if err != nil {
 		return 0, false
 	}

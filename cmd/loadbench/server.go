@@ -53,7 +53,12 @@ func benchEnv(databaseURL string, clients int, alg string) (map[string]string, e
 		}
 		jwtKeys = string(b)
 	}
+	metricsToken := make([]byte, 24)
+	if _, err := rand.Read(metricsToken); err != nil {
+		return nil, err
+	}
 	return map[string]string{
+		"METRICS_TOKEN":           base64.RawURLEncoding.EncodeToString(metricsToken), // the queue watch reads /metrics
 		"ALGORITHM":               alg,
 		"JWT_KEYS":                jwtKeys,
 		"HOST":                    "127.0.0.1",

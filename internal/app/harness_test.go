@@ -83,6 +83,7 @@ type server struct {
 	t      testing.TB
 	URL    string
 	env    map[string]string
+	stdout *lineWriter // the listening line is already read from lines
 	stderr *lineWriter
 	client *http.Client
 }
@@ -121,7 +122,7 @@ func startServer(t testing.TB, env map[string]string) *server {
 			t.Errorf("server did not shut down")
 		}
 	})
-	return &server{t: t, URL: addr, env: vars, stderr: stderr, client: &http.Client{
+	return &server{t: t, URL: addr, env: vars, stdout: stdout, stderr: stderr, client: &http.Client{
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}

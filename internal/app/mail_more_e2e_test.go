@@ -283,9 +283,20 @@ func TestTwoInstancesSendEachMessageOnce(t *testing.T) {
 // TestMailMetrics: the outbox figures are exported.
 func TestMailMetrics(t *testing.T) {
 	smtp := mailtest.Start(t)
-	s := startServer(t, mailEnv(smtp, nil))
+	s := startServer(t, mailEnv(smtp, map[string]string{"METRICS_TOKEN": metricsToken}))
 	a := s.register(t)
 	smtp.WaitFor(t, a.Email, mailWait)
+	// The server has the message before the sender has the server's final
+	// answer: stopping now could fail the send that delivered it.
+	for deadline := time.Now().Add(mailWait); ; time.Sleep(50 * time.Millisecond) {
+		body := string(s.request(http.MethodGet, "/metrics", nil, bearer(metricsToken)).Raw)
+		if strings.Contains(body, `gqlauth_mail_sent_total{kind="verify"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the verification message was never counted as sent:\n%s", grepLines(body, "mail"))
+		}
+	}
 	smtp.Stop()
 	expect(t, s.request(http.MethodPost, "/api/auth/forgot-password", map[string]string{"email": a.Email}), http.StatusOK, "")
 	want := []string{
@@ -296,7 +307,7 @@ func TestMailMetrics(t *testing.T) {
 	}
 	deadline := time.Now().Add(mailWait)
 	for {
-		body := string(s.request(http.MethodGet, "/metrics", nil).Raw)
+		body := string(s.request(http.MethodGet, "/metrics", nil, bearer(metricsToken)).Raw)
 		missing := ""
 		for _, w := range want {
 			if !strings.Contains(body, w) {
@@ -308,7 +319,7 @@ func TestMailMetrics(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/metrics lacks %q", missing)
+			t.Fatalf("/metrics lacks %q:\n%s", missing, grepLines(body, "mail"))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

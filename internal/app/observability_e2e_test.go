@@ -7,13 +7,16 @@ import (
 	"testing"
 )
 
+// metricsToken is the METRICS_TOKEN of test servers that read /metrics.
+const metricsToken = "test-metrics-token-0123456789"
+
 func TestMetricsEndpoint(t *testing.T) {
-	s := startServer(t, nil)
+	s := startServer(t, map[string]string{"METRICS_TOKEN": metricsToken})
 	a := s.register(t)
 	s.login(t, a)
 	s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": "wrongPassword1"})
 	s.gql(meOp, nil, bearer(a.Access))
-	r := s.request(http.MethodGet, "/metrics", nil)
+	r := s.request(http.MethodGet, "/metrics", nil, bearer(metricsToken))
 	if r.Status != http.StatusOK {
 		t.Fatalf("/metrics: %d", r.Status)
 	}
@@ -30,8 +33,8 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	off := startServer(t, map[string]string{"METRICS_ENABLED": "false"})
-	expect(t, off.request(http.MethodGet, "/metrics", nil), 404, "NOT_FOUND")
+	off := startServer(t, map[string]string{"METRICS_ENABLED": "false", "METRICS_TOKEN": metricsToken})
+	expect(t, off.request(http.MethodGet, "/metrics", nil, bearer(metricsToken)), 404, "NOT_FOUND")
 }
 
 // TestRedisLimiter runs the login limits with counters in Redis.

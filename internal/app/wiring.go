@@ -178,17 +178,29 @@ func (d *deps) handler() http.Handler {
 		CORSOrigins:    cfg.CORSOrigins,
 		Logger:         d.log,
 		Observe:        d.metrics.ObserveHTTP,
-		Metrics:        metricsHandler(cfg.Metrics, d.metrics),
+		Metrics:        d.publicMetrics(),
+		MetricsToken:   cfg.MetricsToken,
 		Keys:           d.keys,
 	})
 }
 
-// metricsHandler is the /metrics endpoint, or nil when switched off.
-func metricsHandler(on bool, m *metrics.Metrics) http.Handler {
-	if !on {
+// publicMetrics is /metrics on the public port: served only behind
+// METRICS_TOKEN, and not at all when METRICS_ADDR gives it a listener of
+// its own (or METRICS_ENABLED=false).
+func (d *deps) publicMetrics() http.Handler {
+	if !d.cfg.Metrics || d.cfg.MetricsAddr != "" || d.cfg.MetricsToken == "" {
 		return nil
 	}
-	return m.Handler()
+	return d.metrics.Handler()
+}
+
+// metricsListener is the separate METRICS_ADDR listener's handler, or nil
+// when there is none.
+func (d *deps) metricsListener() http.Handler {
+	if !d.cfg.Metrics || d.cfg.MetricsAddr == "" {
+		return nil
+	}
+	return rest.NewMetrics(rest.MetricsOptions{Metrics: d.metrics.Handler(), Token: d.cfg.MetricsToken, Logger: d.log})
 }
 
 func migrate(ctx context.Context, e env, args []string) error {

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -47,6 +48,11 @@ type Config struct {
 	Introspection bool
 	Docs          bool
 	Metrics       bool
+	// MetricsToken, when set, is the bearer token /metrics asks for;
+	// MetricsAddr, when set, is the separate listener that serves it (and
+	// then the public port does not). Neither: /metrics is not served.
+	MetricsToken string
+	MetricsAddr  string
 
 	GraphQLMaxDepth      int
 	GraphQLMaxComplexity int
@@ -158,6 +164,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.PasswordIPWindow = r.positive("PASSWORD_IP_WINDOW_SECONDS", 900, time.Second)
 	c.PasswordUserLimit = r.count("PASSWORD_USER_LIMIT", 10)
 	c.PasswordUserWindow = r.positive("PASSWORD_USER_WINDOW_SECONDS", 900, time.Second)
+	c.MetricsToken, c.MetricsAddr = r.metricsAccess()
 	// The GraphQL walk's other limits (graph.Limits).
 	c.GraphQLMaxFields = r.count("GRAPHQL_MAX_FIELDS", 500)
 	c.GraphQLMaxIntrospectionCost = r.count("GRAPHQL_MAX_INTROSPECTION_COST", 100000)
@@ -189,6 +196,39 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, errors.Join(r.errs...)
 	}
 	return c, nil
+}
+
+// MinMetricsTokenBytes is the shortest METRICS_TOKEN accepted.
+const MinMetricsTokenBytes = 16
+
+// metricsAccess reads METRICS_TOKEN and METRICS_ADDR: how /metrics is
+// reached. The token travels in a header, so it is printable ASCII without
+// spaces; the address is host:port (port 0: any free port).
+func (r *reader) metricsAccess() (token, addr string) {
+	token = strings.TrimSpace(r.get("METRICS_TOKEN"))
+	if token != "" {
+		switch {
+		case len(token) < MinMetricsTokenBytes:
+			r.fail("METRICS_TOKEN", fmt.Sprintf("must be at least %d characters long, got %d", MinMetricsTokenBytes, len(token)))
+			token = ""
+		case len(token) > 1024:
+			r.fail("METRICS_TOKEN", "must be at most 1024 characters long")
+			token = ""
+		case strings.IndexFunc(token, func(c rune) bool { return c <= ' ' || c > '~' }) >= 0:
+			r.fail("METRICS_TOKEN", "must be printable ASCII without spaces")
+			token = ""
+		}
+	}
+	addr = strings.TrimSpace(r.get("METRICS_ADDR"))
+	if addr != "" {
+		_, port, err := net.SplitHostPort(addr)
+		n, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || n < 0 || n > 65535 {
+			r.fail("METRICS_ADDR", fmt.Sprintf("%q is not host:port such as 127.0.0.1:9090", addr))
+			addr = ""
+		}
+	}
+	return token, addr
 }
 
 // signingKeys checks that ALGORITHM, JWT_KEYS and SECRET_KEY fit together:

@@ -7,8 +7,8 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
-	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,22 +16,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 const namespace = "gqlauth"
 
-// Label values that stand for names (operations, HTTP methods) not tracked
-// one by one.
+// Label values that stand for names not tracked one by one: several root
+// fields in one operation, a field outside the schema's own (only
+// __typename), an HTTP method outside the standard ones.
 const (
-	nameAnonymous = "anonymous"
-	nameOther     = "other"
+	nameOther         = "other"
+	nameIntrospection = "introspection"
 )
-
-// maxNames bounds the distinct operation names tracked: names are chosen by
-// clients, and every one would otherwise be a new time series.
-const maxNames = 200
-
-var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 var httpMethods = map[string]struct{}{
 	http.MethodGet: {}, http.MethodHead: {}, http.MethodPost: {}, http.MethodPut: {}, http.MethodPatch: {},
@@ -53,8 +49,10 @@ type Metrics struct {
 	rateLimited  *prometheus.CounterVec
 	hashWait     prometheus.Histogram
 
-	mu    sync.Mutex
-	names map[string]struct{}
+	// fields are the root fields of the schema (Query and Mutation), the
+	// only operation names recorded; see GraphQLExtension.
+	mu     sync.Mutex
+	fields map[string]struct{}
 }
 
 // New registers the metrics, and the Go and process collectors, with reg and
@@ -74,7 +72,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		reg:      reg,
 		gatherer: gatherer,
-		names:    make(map[string]struct{}),
+		fields:   make(map[string]struct{}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "http_requests_total",
 			Help: "HTTP requests by method, route pattern and status code.",
@@ -86,7 +84,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"method", "route"}),
 		gqlOps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "graphql_operations_total",
-			Help: "GraphQL operations executed, by type and operation name (\"other\" past the cardinality cap).",
+			Help: "GraphQL operations executed, by type and the schema's root field they ran (\"introspection\"; \"other\" for several at once).",
 		}, []string{"operation", "name"}),
 		gqlDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "graphql_operation_duration_seconds",
@@ -183,6 +181,11 @@ func (m *Metrics) WatchDB(db *sql.DB, name string) {
 // GraphQLExtension returns a gqlgen extension (add it with Server.Use) that
 // counts executed operations and times their execution. Requests that fail
 // to parse or validate never execute; the HTTP metrics count them.
+//
+// The name label is the schema's own: the root field the operation ran
+// (register, login, me, …), "introspection" for __schema/__type, and
+// "other" for an operation of several root fields. The operation name a
+// client chose is never a label value, so clients cannot mint series.
 func (m *Metrics) GraphQLExtension() graphql.HandlerExtension { return gqlExtension{m} }
 
 type gqlExtension struct{ m *Metrics }
@@ -192,8 +195,25 @@ var (
 	_ graphql.ResponseInterceptor = gqlExtension{}
 )
 
-func (gqlExtension) ExtensionName() string                   { return "PrometheusMetrics" }
-func (gqlExtension) Validate(graphql.ExecutableSchema) error { return nil }
+func (gqlExtension) ExtensionName() string { return "PrometheusMetrics" }
+
+// Validate learns the schema's root fields, the label values allowed.
+func (e gqlExtension) Validate(es graphql.ExecutableSchema) error {
+	s := es.Schema()
+	e.m.mu.Lock()
+	defer e.m.mu.Unlock()
+	for _, root := range []*ast.Definition{s.Query, s.Mutation} {
+		if root == nil {
+			continue
+		}
+		for _, f := range root.Fields {
+			if !strings.HasPrefix(f.Name, "__") {
+				e.m.fields[f.Name] = struct{}{}
+			}
+		}
+	}
+	return nil
+}
 
 // InterceptResponse runs once per query or mutation, around its execution.
 func (e gqlExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -203,32 +223,62 @@ func (e gqlExtension) InterceptResponse(ctx context.Context, next graphql.Respon
 		return resp
 	}
 	oc := graphql.GetOperationContext(ctx)
-	op, name := "unknown", oc.OperationName
+	op, name := "unknown", nameOther
 	if oc.Operation != nil {
-		op, name = string(oc.Operation.Operation), oc.Operation.Name
+		op, name = string(oc.Operation.Operation), e.m.fieldLabel(oc.Operation.SelectionSet)
 	}
-	e.m.gqlOps.WithLabelValues(op, e.m.nameLabel(name)).Inc()
+	e.m.gqlOps.WithLabelValues(op, name).Inc()
 	e.m.gqlDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	return resp
 }
 
-// nameLabel bounds the operation-name label: well-formed names are kept,
-// first come first served, until maxNames are tracked.
-func (m *Metrics) nameLabel(name string) string {
-	if name == "" {
-		return nameAnonymous
+// fieldLabel names an operation by its root field: the field when there is
+// one (aliases and __typename beside it aside), "introspection" when only
+// __schema/__type are asked, "other" otherwise.
+func (m *Metrics) fieldLabel(set ast.SelectionSet) string {
+	var field string
+	introspection, several := false, false
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			if several {
+				return
+			}
+			switch sel := sel.(type) {
+			case *ast.Field:
+				switch {
+				case sel.Name == "__typename":
+				case sel.Name == "__schema" || sel.Name == "__type":
+					introspection = true
+				case field == "" || field == sel.Name:
+					field = sel.Name
+				default:
+					several = true
+				}
+			case *ast.InlineFragment:
+				walk(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				// Each fragment once: spreading it again adds no field.
+				if sel.Definition != nil && !seen[sel.Name] {
+					seen[sel.Name] = true
+					walk(sel.Definition.SelectionSet)
+				}
+			}
+		}
 	}
-	if !namePattern.MatchString(name) {
+	walk(set)
+	switch {
+	case several || field != "" && introspection:
 		return nameOther
+	case field == "" && introspection:
+		return nameIntrospection
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.names[name]; ok {
-		return name
-	}
-	if len(m.names) >= maxNames {
+	_, known := m.fields[field]
+	m.mu.Unlock()
+	if !known {
 		return nameOther
 	}
-	m.names[name] = struct{}{}
-	return name
+	return field
 }

@@ -34,6 +34,7 @@ var statusOf = map[auth.Code]int{
 	codeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
 	codePayloadTooLarge:         http.StatusRequestEntityTooLarge,
 	codeMethodNotAllowed:        http.StatusMethodNotAllowed,
+	codeHeadersTooLarge:         http.StatusRequestHeaderFieldsTooLarge,
 }
 
 // envelope is the error body of every path:

@@ -160,7 +160,7 @@ func securityHeaders(h http.Header) {
 }
 
 // edge wraps the whole surface: panics become 500 envelopes, every request
-// gets an id, security headers, a body cap, a deadline, its caller's address
+// gets an id, security headers, a header-block cap, a body cap, a deadline, its caller's address
 // and bearer token in the context, and one log line.
 func (s *server) edge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -197,6 +197,11 @@ func (s *server) edge(next http.Handler) http.Handler {
 			s.logRequest(r, rec, start)
 		}()
 
+		if headerBytes(r) > MaxHeaderBytes {
+			rec.Header().Set("Connection", "close")
+			writeError(rec, r, s.log, errHeadersTooLarge)
+			return
+		}
 		if r.ContentLength > s.maxBody {
 			writeError(rec, r, s.log, errTooLarge)
 			return

@@ -30,8 +30,10 @@ type Options struct {
 	Logger         *slog.Logger
 	// Observe is called once per request, for metrics.
 	Observe func(method, route string, status int, elapsed time.Duration)
-	// Metrics, when set, is served at GET /metrics.
-	Metrics http.Handler
+	// Metrics, when set, is served at GET /metrics, to requests bearing
+	// MetricsToken when that is set.
+	Metrics      http.Handler
+	MetricsToken string
 	// Keys are published at GET /.well-known/jwks.json (public parts only).
 	Keys *keys.Set
 }
@@ -96,7 +98,7 @@ func (s *server) routes(o Options) {
 	s.mux.Handle("GET /healthz", handleHealth())
 	s.mux.Handle("GET /readyz", handleReady(o.Ready, log))
 	if o.Metrics != nil {
-		s.mux.Handle("GET /metrics", o.Metrics)
+		s.mux.Handle("GET /metrics", guardMetrics(o.Metrics, o.MetricsToken, log))
 	}
 	if o.Playground {
 		s.mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
