@@ -9,26 +9,33 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // runBin runs the gqlauth program at bin with args and exactly env (plus
 // nothing inherited), in a fresh directory, and returns its exit code and
-// output. A command that should exit but serves instead is killed after
-// a timeout and fails the test.
+// output. A command that should exit but serves instead (it prints its
+// listening line) is killed at once and fails the test; anything else
+// still running after 60 s too.
 func runBin(t *testing.T, bin string, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
+	cmd.WaitDelay = 5 * time.Second
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	out := &listenWatch{cancel: cancel}
+	var errb strings.Builder
+	cmd.Stdout, cmd.Stderr = out, &errb
 	err := cmd.Run()
+	if out.served() {
+		t.Fatalf("gqlauth %s started serving instead of exiting; stderr:\n%s", strings.Join(args, " "), errb.String())
+	}
 	if ctx.Err() != nil {
 		t.Fatalf("gqlauth %s did not exit within 60s; stderr:\n%s", strings.Join(args, " "), errb.String())
 	}
@@ -37,6 +44,38 @@ func runBin(t *testing.T, bin string, env map[string]string, args ...string) (co
 		t.Fatal(err)
 	}
 	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+}
+
+// listenWatch keeps a command's stdout and stops it (cancel) as soon as it
+// says it is listening.
+type listenWatch struct {
+	mu     sync.Mutex
+	b      strings.Builder
+	cancel func()
+	seen   bool
+}
+
+func (w *listenWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if !w.seen && strings.Contains(w.b.String(), "gqlauth listening on") {
+		w.seen = true
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+func (w *listenWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func (w *listenWatch) served() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen
 }
 
 // umaskWrapper is a script that runs the gqlauth binary under umask 000,
