@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,15 +74,54 @@ func TestAdminOperations(t *testing.T) {
 		t.Fatalf("unknown user: %s", r.Raw)
 	}
 
-	// Promoting an existing user keeps their password.
-	code, out, _ = runCommand(env, "", "create-admin", "--email", strings.ToUpper(user.Email))
-	if code != 0 || !strings.Contains(out, "promoted") {
-		t.Fatalf("promote: %d %s", code, out)
-	}
+	// An existing email is refused without --promote, and nothing changes:
+	// neither the role nor the password nor the sessions.
 	access, _ := s.login(t, user)
+	code, out, errOut = runCommand(env, "", "create-admin", "--email", strings.ToUpper(user.Email), "--name", "Root")
+	if code != 1 || !strings.Contains(errOut, "already exists") || !strings.Contains(errOut, "--promote") {
+		t.Fatalf("create-admin on an existing email: %d %q %q", code, out, errOut)
+	}
+	if r = s.gql(`{ users { id } }`, nil, bearer(access)); gqlCode(r) != "FORBIDDEN" {
+		t.Fatalf("the existing user became admin: %s", r.Raw)
+	}
+	if s.meStatus(access) != http.StatusOK {
+		t.Fatal("the existing user's token stopped working")
+	}
+	s.login(t, user)
+	s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": user.Email, "password": "adminPassword123"}).expectStatus(t, http.StatusUnauthorized)
+
+	// --promote keeps their password (ADMIN_PASSWORD is ignored) and signs
+	// out every session: tokens from before stop working at once.
+	_, refresh := s.login(t, user)
+	code, out, errOut = runCommand(env, "", "create-admin", "--promote", "--email", strings.ToUpper(user.Email))
+	if code != 0 || !strings.Contains(out, "promoted") || !regexp.MustCompile(`signed out [1-9][0-9]* session`).MatchString(out) || !strings.Contains(errOut, "ADMIN_PASSWORD is ignored") {
+		t.Fatalf("promote: %d %q %q", code, out, errOut)
+	}
+	if st := s.meStatus(access); st != http.StatusUnauthorized {
+		t.Fatalf("an access token from before --promote: %d, want 401", st)
+	}
+	expect(t, s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": refresh}), 401, "UNAUTHORIZED")
+	s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": user.Email, "password": "adminPassword123"}).expectStatus(t, http.StatusUnauthorized)
+	access, _ = s.login(t, user)
 	r = s.gql(`{ users { id } }`, nil, bearer(access))
 	if r.get("errors") != nil {
 		t.Fatalf("promoted user is not admin: %s", r.Raw)
+	}
+
+	// --promote of an email nobody has creates the admin, as without it.
+	other := newEmail()
+	code, out, errOut = runCommand(env, "", "create-admin", "--promote", "--email", other, "--name", "Other")
+	if code != 0 || !strings.Contains(out, "created admin") {
+		t.Fatalf("promote of a new email: %d %q %q", code, out, errOut)
+	}
+	s.login(t, &account{Email: other, Password: "adminPassword123"})
+}
+
+// expectStatus fails the test unless r has status.
+func (r *response) expectStatus(t *testing.T, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Raw)
 	}
 }
 

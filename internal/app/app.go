@@ -52,6 +52,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		usage(stdout)
 		return 0
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "-v") {
+		name, args = "version", args[1:]
+	}
+	if name == "help" {
+		// help [COMMAND]: the overview, or the command's own -h.
+		if len(args) == 0 {
+			usage(stdout)
+			return 0
+		}
+		name, args = args[0], []string{"-h"}
 	}
 	for _, c := range commands() {
 		if c.name != name {
@@ -85,10 +95,17 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(w, "  help          help [COMMAND]: this overview, or a command's flags")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Every command reads its configuration from the environment and an optional .env file.")
-	fmt.Fprintln(w, "Run 'gqlauth COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, configHelp)
+	fmt.Fprintln(w, "Run 'gqlauth COMMAND -h' for a command's flags; 'gqlauth --version' for the version.")
 }
+
+// configHelp says where the settings come from; serve -h repeats it.
+const configHelp = `Configuration is read from environment variables (DATABASE_URL, SECRET_KEY, PORT, ...),
+and from a .env file in the working directory for variables the environment does not set.
+Every variable, with its default, is in the configuration table of the README
+("Configuration" section).`
 
 // flags returns a FlagSet for a command that prints its help to stdout.
 func flags(e env, name, synopsis string) *flag.FlagSet {
@@ -97,6 +114,17 @@ func flags(e env, name, synopsis string) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: gqlauth %s\n", synopsis)
 		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// withNote adds text after a FlagSet's usage.
+func withNote(fs *flag.FlagSet, text string) *flag.FlagSet {
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), text)
 	}
 	return fs
 }
@@ -129,14 +157,49 @@ func version(_ context.Context, e env, args []string) error {
 	return nil
 }
 
+// versionString is Version when the build set it, else what the Go
+// toolchain recorded: the module version (go install gqlauth@v1.2.3, or a
+// VCS-stamped build's pseudo-version), else the VCS revision, and the Go
+// version that built it.
 func versionString() string {
-	if Version != "" {
-		return Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		if Version != "" {
+			return Version
+		}
+		return "(unknown: built without module information)"
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	return describeBuild(Version, bi)
+}
+
+func describeBuild(stamped string, bi *debug.BuildInfo) string {
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
 	}
-	return "dev"
+	rev := settings["vcs.revision"]
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" && settings["vcs.modified"] == "true" {
+		rev += "-dirty"
+	}
+	v := stamped
+	if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	var extra []string
+	if v == "" {
+		v = "devel"
+		if rev == "" {
+			extra = append(extra, "no version or VCS stamp: build from a git checkout, or with -ldflags \"-X gqlauth/internal/app.Version=...\"")
+		}
+	}
+	if rev != "" && !strings.Contains(v, rev[:min(len(rev), 12)]) {
+		extra = append([]string{"commit " + rev}, extra...)
+	}
+	extra = append([]string{bi.GoVersion}, extra...)
+	return v + " (" + strings.Join(extra, ", ") + ")"
 }
 
 func newLogger(w io.Writer, format, level string) *slog.Logger {

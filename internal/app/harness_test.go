@@ -278,9 +278,16 @@ func (s *server) meStatus(token string) int {
 	return s.request(http.MethodGet, "/api/auth/me", nil, bearer(token)).Status
 }
 
-// runCommand runs a gqlauth command through app.Run with env over vars.
+// runCommand runs a gqlauth command through app.Run with env over vars. A
+// command still running after two minutes (a serve that should not have
+// started) is stopped and reported as exit code -1.
 func runCommand(vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = app.Run(context.Background(), args, envFunc(vars), strings.NewReader(stdin), &out, &errb)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code = app.Run(ctx, args, envFunc(vars), strings.NewReader(stdin), &out, &errb)
+	if ctx.Err() != nil {
+		return -1, out.String(), errb.String() + "\n(runCommand: stopped after 2 minutes)"
+	}
 	return code, out.String(), errb.String()
 }

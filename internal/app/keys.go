@@ -20,23 +20,29 @@ func loadKeys(cfg *config.Config, log *slog.Logger) (*keys.Set, error) {
 	if !cfg.Asymmetric() {
 		set, err := keys.NewHMAC(cfg.SecretKey, cfg.Algorithm)
 		if err != nil {
-			return nil, fmt.Errorf("invalid SECRET_KEY: %w", err)
+			return nil, fmt.Errorf("%s: %w", cfg.Invalid("SECRET_KEY"), err)
 		}
 		return set, nil
 	}
 	if cfg.JWTKeys != "" {
-		data, err := keys.Read(cfg.JWTKeys)
-		if err != nil {
-			return nil, fmt.Errorf("invalid JWT_KEYS: %w", err)
+		data := []byte(cfg.JWTKeys)
+		if path, ok := strings.CutPrefix(cfg.JWTKeys, "@"); ok {
+			// Private keys in a file: the file must be private too.
+			b, err := config.ReadPrivateFile(path, "key file")
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", cfg.Invalid("JWT_KEYS"), err)
+			}
+			data = b
 		}
 		if cfg.Algorithm == "" {
+			var err error
 			if cfg.Algorithm, err = keys.Infer(data); err != nil {
-				return nil, fmt.Errorf("invalid JWT_KEYS: %w", err)
+				return nil, fmt.Errorf("%s: %w", cfg.Invalid("JWT_KEYS"), err)
 			}
 		}
 		set, err := keys.ParseJSON(data, cfg.Algorithm)
 		if err != nil {
-			return nil, fmt.Errorf("invalid JWT_KEYS: %w", err)
+			return nil, fmt.Errorf("%s: %w", cfg.Invalid("JWT_KEYS"), err)
 		}
 		return set, nil
 	}
@@ -44,7 +50,7 @@ func loadKeys(cfg *config.Config, log *slog.Logger) (*keys.Set, error) {
 		return nil, errors.New("invalid JWT_KEYS: is required with a PostgreSQL DATABASE_URL")
 	}
 	path := cfg.KeysFile()
-	data, created, err := config.EnsurePrivateFile(path, func() ([]byte, error) { return keys.Generate(cfg.Algorithm) })
+	data, created, err := config.EnsurePrivateFile(path, "key file", func() ([]byte, error) { return keys.Generate(cfg.Algorithm) })
 	if err != nil {
 		return nil, err
 	}

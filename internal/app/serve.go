@@ -19,10 +19,11 @@ import (
 // SHUTDOWN_TIMEOUT_SECONDS. Its first line on stdout is
 // "gqlauth listening on http://ADDR", which tests use to find a port-0 server.
 func serve(ctx context.Context, e env, args []string) error {
-	if err := parse(flags(e, "serve", "[serve]"), e, args); err != nil {
+	fs := withNote(flags(e, "serve", "[serve]"), "Runs the HTTP server (GraphQL, REST shim, JWKS) until SIGINT or SIGTERM. It takes no flags.\n\n"+configHelp)
+	if err := parse(fs, e, args); err != nil {
 		return err
 	}
-	d, err := load(ctx, e)
+	d, err := load(ctx, e, forServe)
 	if err != nil {
 		return err
 	}

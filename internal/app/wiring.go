@@ -43,15 +43,42 @@ func (d *deps) Close() {
 	}
 }
 
+// purpose says what a command needs load to build.
+type purpose int
+
+const (
+	forServe   purpose = iota // everything: signing keys, service, limiter, mail
+	forMigrate                // the database, migrated; nothing else
+	forAdmin                  // the database and a service that signs nothing
+)
+
 // load reads the configuration, opens and migrates the database and builds
-// the auth service.
-func load(ctx context.Context, e env) (*deps, error) {
-	cfg, err := config.Load(e.getenv)
+// the auth service. Only serve signs tokens: the other commands neither need
+// nor generate SECRET_KEY or JWT_KEYS.
+func load(ctx context.Context, e env, why purpose) (*deps, error) {
+	loadConfig := config.Load
+	if why != forServe {
+		loadConfig = config.LoadForTool
+	}
+	cfg, err := loadConfig(e.getenv)
 	if err != nil {
 		return nil, err
 	}
 	log := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
 	d := &deps{cfg: cfg, log: log}
+	if _, path, _ := config.ParseDatabaseURL(cfg.DatabaseURL); cfg.IsSQLite() {
+		// Before the secret and key files beside it: this makes the directory.
+		tightened, err := config.PrepareSQLiteFile(path)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range tightened {
+			log.Warn("the database file was readable by others: made it private (0600)", slog.String("file", f))
+		}
+	}
+	if why != forServe {
+		return d.loadTool(ctx, why)
+	}
 	if cfg.SecretGenerated && cfg.IsSQLite() {
 		if err := cfg.EnsureSecret(); err != nil {
 			return nil, err
@@ -63,16 +90,10 @@ func load(ctx context.Context, e env) (*deps, error) {
 	if d.keys, err = loadKeys(cfg, log); err != nil {
 		return nil, err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, database.Pool{MaxOpen: cfg.DBMaxOpen, MaxIdle: cfg.DBMaxIdle})
-	if err != nil {
+	if err := d.openDB(ctx); err != nil {
 		return nil, err
 	}
-	d.db = db
-	d.close = append(d.close, func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
+	db := d.db
 	tokens, err := auth.NewTokensWith(auth.TokenOptions{Keys: d.keys, Issuer: cfg.Issuer, Audience: cfg.Audience, Now: time.Now})
 	if err != nil {
 		d.Close()
@@ -128,6 +149,46 @@ func load(ctx context.Context, e env) (*deps, error) {
 		Logger:        log,
 		Metrics:       d.metrics,
 		Mail:          d.mailOptions(),
+	})
+	return d, nil
+}
+
+// openDB opens and migrates the database; on failure nothing stays open.
+func (d *deps) openDB(ctx context.Context) error {
+	db, err := database.Open(ctx, d.cfg.DatabaseURL, database.Pool{MaxOpen: d.cfg.DBMaxOpen, MaxIdle: d.cfg.DBMaxIdle})
+	if err != nil {
+		return err
+	}
+	d.db = db
+	d.close = append(d.close, func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		d.Close()
+		return err
+	}
+	return nil
+}
+
+// loadTool finishes load for migrate and create-admin: the database and,
+// for create-admin, a service that hashes in this process (one password,
+// no worker processes) and has no signing keys, limiter or mail.
+func (d *deps) loadTool(ctx context.Context, why purpose) (*deps, error) {
+	if err := d.openDB(ctx); err != nil {
+		return nil, err
+	}
+	if why == forMigrate {
+		return d, nil
+	}
+	hasher, err := auth.NewHasher(auth.Argon2Params, 1, 1, d.cfg.HashQueueWait)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.svc = auth.New(auth.Options{
+		Client:      d.db.Client,
+		Dialect:     d.db.Dialect,
+		Hasher:      hasher,
+		Unavailable: database.IsUnavailable,
+		Logger:      d.log,
 	})
 	return d, nil
 }
@@ -204,10 +265,11 @@ func (d *deps) metricsListener() http.Handler {
 }
 
 func migrate(ctx context.Context, e env, args []string) error {
-	if err := parse(flags(e, "migrate", "migrate"), e, args); err != nil {
+	fs := withNote(flags(e, "migrate", "migrate"), "Brings the schema of DATABASE_URL up to date and exits. It needs no SECRET_KEY or\nJWT_KEYS, and on SQLite creates the database file (0600) and its directory.\n\n"+configHelp)
+	if err := parse(fs, e, args); err != nil {
 		return err
 	}
-	d, err := load(ctx, e)
+	d, err := load(ctx, e, forMigrate)
 	if err != nil {
 		return err
 	}

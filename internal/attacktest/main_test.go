@@ -160,6 +160,12 @@ type child struct {
 // killed when the test ends if it is still running.
 func startChild(t *testing.T, env map[string]string) *child {
 	t.Helper()
+	return startChildFrom(t, binPath, env)
+}
+
+// startChildFrom is startChild running the program at bin.
+func startChildFrom(t *testing.T, bin string, env map[string]string) *child {
+	t.Helper()
 	vars := map[string]string{
 		"PORT":       "0",
 		"HOST":       "127.0.0.1",
@@ -182,7 +188,7 @@ func startChild(t *testing.T, env map[string]string) *child {
 		environ = append(environ, k+"="+vars[k])
 	}
 
-	cmd := exec.Command(binPath, "serve")
+	cmd := exec.Command(bin, "serve")
 	cmd.Dir = t.TempDir() // no stray .env
 	cmd.Env = environ
 	stderr := &capBuffer{max: 16 << 20}

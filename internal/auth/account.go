@@ -277,9 +277,11 @@ func (s *Service) ChangePassword(ctx context.Context, pr *Principal, current, ne
 	return nil
 }
 
-// CreateAdmin creates an ADMIN account, or promotes the user with that email
-// (leaving their password as it is). It returns the user and whether it was
-// created. Errors: VALIDATION_ERROR.
+// CreateAdmin creates an ADMIN account. It never changes an existing user:
+// someone else may have registered the address first (PromoteAdmin is the
+// explicit way). It returns the user and true.
+// Errors: CONFLICT (the email exists, checked before the name and
+// password), VALIDATION_ERROR.
 func (s *Service) CreateAdmin(ctx context.Context, email, name, password string) (*User, bool, error) {
 	email = NormalizeEmail(email)
 	name = strings.TrimSpace(name)
@@ -289,16 +291,12 @@ func (s *Service) CreateAdmin(ctx context.Context, email, name, password string)
 		return nil, false, err
 	}
 	now := s.now()
-	existing, err := s.db.User.Query().Where(user.Email(email)).Only(ctx)
-	if err == nil {
-		u, err := existing.Update().SetRole(user.RoleADMIN).SetUpdatedAt(now).Save(ctx)
-		if err != nil {
-			return nil, false, s.storeErr(err)
-		}
-		return userOf(u), false, nil
-	}
-	if !ent.IsNotFound(err) {
+	exists, err := s.db.User.Query().Where(user.Email(email)).Exist(ctx)
+	if err != nil {
 		return nil, false, s.storeErr(err)
+	}
+	if exists {
+		return nil, false, Errorf(CodeConflict, MsgEmailTaken)
 	}
 	checkName(p, name)
 	checkNewPassword(p, "password", password, email, name)
@@ -314,6 +312,9 @@ func (s *Service) CreateAdmin(ctx context.Context, email, name, password string)
 		SetRole(user.RoleADMIN).SetIsActive(true).
 		SetCreatedAt(now).SetUpdatedAt(now).
 		Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, false, Errorf(CodeConflict, MsgEmailTaken) // registered meanwhile
+	}
 	if err != nil {
 		return nil, false, s.storeErr(err)
 	}

@@ -15,7 +15,8 @@ import (
 )
 
 // Password hashes can run in worker processes: re-executions of this very
-// binary at the lowest priority (SCHED_IDLE, else hashNice), one hash at a
+// binary (the image this process runs, not whatever file is at its path
+// now; see runningImage), with an environment of their own (workerEnv), at the lowest priority (SCHED_IDLE, else hashNice), one hash at a
 // time each, spoken to over a pipe. The kernel then serves the server's
 // threads first whenever both want a core, which in-process threads cannot
 // get: x/crypto/argon2 runs its work in goroutines of its own, on whatever
@@ -111,12 +112,28 @@ type hashProc struct {
 // priority (see hashProcs), started on first use. Call it before h is
 // used; Close stops the workers.
 func (h *Hasher) IsolateInProcesses() error {
-	exe, err := os.Executable()
+	exe, err := runningImage()
 	if err != nil {
 		return fmt.Errorf("hash workers: %w", err)
 	}
 	h.procs = &hashProcs{exe: exe}
 	return nil
+}
+
+// workerEnvPassed are the variables a worker inherits: the Go runtime's own
+// knobs. Everything else (SECRET_KEY, DATABASE_URL, JWT_KEYS, SMTP_URL…)
+// stays in the server: a worker only hashes what it is sent.
+var workerEnvPassed = []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "GOTRACEBACK", "GOCOVERDIR", "TMPDIR"}
+
+// workerEnv is a worker's whole environment.
+func workerEnv() []string {
+	env := []string{hashWorkerEnv + "=1"}
+	for _, k := range workerEnvPassed {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // Close stops the hash workers: idle ones at once, busy ones when their
@@ -202,7 +219,8 @@ func (p *hashProcs) put(w *hashProc) {
 
 func (p *hashProcs) start() (*hashProc, error) {
 	cmd := exec.Command(p.exe)
-	cmd.Env = append(os.Environ(), hashWorkerEnv+"=1")
+	cmd.Args = []string{"gqlauth-hash-worker"}
+	cmd.Env = workerEnv()
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"syscall"
@@ -41,4 +42,20 @@ func lowerProcessPriority() {
 			return
 		}
 	}
+}
+
+// runningImage is the file hash workers are started from: /proc/self/exe,
+// which the kernel resolves to the image this process runs even after the
+// file at its path was replaced (an upgrade, or someone who could write
+// there) or deleted. Without /proc, the path the process was started from.
+func runningImage() (string, error) {
+	const self = "/proc/self/exe"
+	if _, err := os.Stat(self); err == nil {
+		return self, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", errors.Join(errors.New("no /proc/self/exe"), err)
+	}
+	return exe, nil
 }

@@ -27,21 +27,43 @@ func TestCreateAdmin(t *testing.T) {
 			t.Fatalf("Authorize(ADMIN) for an admin: %v", err)
 		}
 	})
+	t.Run("refuses an existing email", func(t *testing.T) {
+		reg := env.register(t, testName, "first@example.com", testPassword)
+		_, _, err := env.svc.CreateAdmin(ctx, "FIRST@example.com", "Root", "adminPassword77")
+		wantCode(t, err, auth.CodeConflict, "")
+		// Nothing changed: the role, the password, the session.
+		if _, err := env.svc.Authorize(auth.WithBearer(ctx, reg.AccessToken), auth.RoleAdmin); err == nil {
+			t.Fatal("the existing user became ADMIN")
+		}
+		if _, err := env.svc.Authorize(auth.WithBearer(ctx, reg.AccessToken), auth.RoleUser); err != nil {
+			t.Fatalf("the existing user's token stopped working: %v", err)
+		}
+		env.login(t, "first@example.com", testPassword)
+	})
 	t.Run("promotes", func(t *testing.T) {
 		reg := env.register(t, testName, testEmail, testPassword)
-		u, created, err := env.svc.CreateAdmin(ctx, "JOHN@example.com", "Ignored", "ignoredPassword1")
+		second := env.login(t, testEmail, testPassword)
+		u, revoked, err := env.svc.PromoteAdmin(ctx, "JOHN@example.com")
 		noErr(t, err)
-		if created || u.ID != reg.User.ID || u.Role != auth.RoleAdmin || u.Name != testName {
-			t.Fatalf("CreateAdmin = %+v, created %v", u, created)
+		if revoked != 2 || u.ID != reg.User.ID || u.Role != auth.RoleAdmin || u.Name != testName {
+			t.Fatalf("PromoteAdmin = %+v, revoked %d", u, revoked)
 		}
-		// The password is left as it was.
-		env.login(t, testEmail, testPassword)
-		_, err = env.svc.Login(ctx, testEmail, "ignoredPassword1")
+		// Every session is signed out: the tokens from before stop working.
+		for _, tok := range []string{reg.AccessToken, second.AccessToken} {
+			_, err := env.svc.Authorize(auth.WithBearer(ctx, tok), auth.RoleUser)
+			wantCode(t, err, auth.CodeUnauthorized, "")
+		}
+		_, err = env.svc.Refresh(ctx, second.RefreshToken)
 		wantCode(t, err, auth.CodeUnauthorized, "")
-		// The existing token now carries ADMIN rights (read from the database).
-		if _, err := env.svc.Authorize(auth.WithBearer(ctx, reg.AccessToken), auth.RoleAdmin); err != nil {
+		// The password is left as it was; a new login is an admin.
+		p := env.login(t, testEmail, testPassword)
+		if _, err := env.svc.Authorize(auth.WithBearer(ctx, p.AccessToken), auth.RoleAdmin); err != nil {
 			t.Fatalf("Authorize(ADMIN) after promotion: %v", err)
 		}
+		_, _, err = env.svc.PromoteAdmin(ctx, "nobody@example.com")
+		wantCode(t, err, auth.CodeNotFound, "")
+		_, _, err = env.svc.PromoteAdmin(ctx, "not-an-email")
+		wantField(t, err, "email")
 	})
 	t.Run("validation", func(t *testing.T) {
 		for _, tc := range []struct{ email, name, password, field string }{

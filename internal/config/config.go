@@ -95,12 +95,35 @@ type Config struct {
 
 	// Email (contract §9); see mail.go.
 	Mail Mail
+
+	fromDotEnv func(string) bool
+}
+
+// Invalid is how an error about variable name begins: "invalid NAME", with
+// " (from .env)" when the value was read from the .env file.
+func (c *Config) Invalid(name string) string {
+	if c.fromDotEnv != nil && c.fromDotEnv(name) {
+		return "invalid " + name + " (from .env)"
+	}
+	return "invalid " + name
 }
 
 // Load reads the configuration. Variables come from getenv first, then from
 // a .env file in the working directory when one exists. A value that is
-// present but invalid is an error naming the variable.
+// present but invalid is an error naming the variable (and .env, when it
+// came from there).
 func Load(getenv func(string) string) (*Config, error) {
+	return load(getenv, true)
+}
+
+// LoadForTool reads the configuration as Load does, for commands that sign
+// nothing (migrate, create-admin): every value given is still checked, but
+// SECRET_KEY and JWT_KEYS are not required, whatever the database.
+func LoadForTool(getenv func(string) string) (*Config, error) {
+	return load(getenv, false)
+}
+
+func load(getenv func(string) string, signs bool) (*Config, error) {
 	dotenv, err := readDotEnv(".env")
 	if err != nil {
 		return nil, err
@@ -110,6 +133,8 @@ func Load(getenv func(string) string) (*Config, error) {
 			return v
 		}
 		return dotenv[name]
+	}, fromDotEnv: func(name string) bool {
+		return getenv(name) == "" && dotenv[name] != ""
 	}}
 
 	c := &Config{
@@ -159,6 +184,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShutdownTimeout:       r.positive("SHUTDOWN_TIMEOUT_SECONDS", 15, time.Second),
 		RequestTimeout:        r.positive("REQUEST_TIMEOUT_SECONDS", 8, time.Second),
 	}
+	c.fromDotEnv = r.fromDotEnv
 	c.Mail = r.mail()
 	c.PasswordIPLimit = r.count("PASSWORD_IP_LIMIT", 100)
 	c.PasswordIPWindow = r.positive("PASSWORD_IP_WINDOW_SECONDS", 900, time.Second)
@@ -191,7 +217,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			r.fail("CORS_ORIGINS", fmt.Sprintf("%q is not an origin such as https://app.example.com", o))
 		}
 	}
-	r.signingKeys(c, driver)
+	r.signingKeys(c, driver, signs)
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
 	}
@@ -237,12 +263,13 @@ func (r *reader) metricsAccess() (token, addr string) {
 // the keys must be given, so every instance signs alike; on SQLite a missing
 // one is generated beside the database file. The JWK Set itself is parsed
 // by the keys package at start, before any connection.
-func (r *reader) signingKeys(c *Config, driver string) {
+// Without signs (a tool), a missing key is no error.
+func (r *reader) signingKeys(c *Config, driver string, signs bool) {
 	if strings.TrimSpace(r.get("ALGORITHM")) == "" && c.JWTKeys != "" {
 		c.Algorithm = ""
 	}
 	if c.Asymmetric() {
-		if c.JWTKeys == "" && driver == "pgx" {
+		if c.JWTKeys == "" && driver == "pgx" && signs {
 			r.fail("JWT_KEYS", fmt.Sprintf("is required with ALGORITHM=%s and a PostgreSQL DATABASE_URL, so every instance signs with the same keys (make one with `gqlauth keys generate --alg %s`)", c.Algorithm, c.Algorithm))
 		}
 		return
@@ -250,7 +277,7 @@ func (r *reader) signingKeys(c *Config, driver string) {
 	if c.JWTKeys != "" {
 		r.fail("JWT_KEYS", fmt.Sprintf("is set, but ALGORITHM=%s signs with SECRET_KEY; set ALGORITHM to EdDSA, ES256 or RS256 to sign with JWT_KEYS", c.Algorithm))
 	}
-	if c.SecretGenerated && driver == "pgx" {
+	if c.SecretGenerated && driver == "pgx" && signs {
 		r.fail("SECRET_KEY", "is required with a PostgreSQL DATABASE_URL, so every instance signs with the same key")
 	}
 }
@@ -306,12 +333,14 @@ func readDotEnv(path string) (map[string]string, error) {
 // reader parses variables and collects every problem, so one start reports
 // all bad variables at once.
 type reader struct {
-	get  func(string) string
-	errs []error
+	get        func(string) string
+	fromDotEnv func(string) bool // the value of a variable came from .env
+	errs       []error
 }
 
 func (r *reader) fail(name, msg string) {
-	r.errs = append(r.errs, fmt.Errorf("invalid %s: %s", name, msg))
+	c := Config{fromDotEnv: r.fromDotEnv}
+	r.errs = append(r.errs, fmt.Errorf("%s: %s", c.Invalid(name), msg))
 }
 
 func (r *reader) str(name, def string) string {

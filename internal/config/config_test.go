@@ -197,3 +197,50 @@ func TestSigningKeyVariables(t *testing.T) {
 		})
 	}
 }
+
+// TestDotEnvErrorsSaySo: a bad value read from .env is reported as coming
+// from .env; the same bad value from the environment is not.
+func TestDotEnvErrorsSaySo(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("PORT=eighty\nSECRET_KEY=short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(env(nil))
+	for _, want := range []string{"invalid PORT (from .env):", "invalid SECRET_KEY (from .env):"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+	_, err = config.Load(env(map[string]string{"PORT": "ninety", "SECRET_KEY": strings.Repeat("k", 32)}))
+	if err == nil || !strings.Contains(err.Error(), "invalid PORT: ") || strings.Contains(err.Error(), "from .env") {
+		t.Errorf("error %v, want PORT blamed on the environment", err)
+	}
+	c, err := config.Load(env(map[string]string{"PORT": "90", "SECRET_KEY": strings.Repeat("k", 32)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Invalid("PORT"); got != "invalid PORT" {
+		t.Errorf("Invalid(PORT) = %q", got)
+	}
+}
+
+// TestLoadForTool: tools that sign nothing load a PostgreSQL configuration
+// without SECRET_KEY or JWT_KEYS, which Load refuses; values given are
+// still checked.
+func TestLoadForTool(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, alg := range []string{"HS256", "EdDSA"} {
+		vars := map[string]string{"DATABASE_URL": "postgres://u@h/db", "ALGORITHM": alg}
+		if _, err := config.Load(env(vars)); err == nil {
+			t.Errorf("Load accepted PostgreSQL with %s and no key", alg)
+		}
+		if _, err := config.LoadForTool(env(vars)); err != nil {
+			t.Errorf("LoadForTool with %s: %v", alg, err)
+		}
+	}
+	vars := map[string]string{"DATABASE_URL": "postgres://u@h/db", "SECRET_KEY": "short", "PORT": "x"}
+	if _, err := config.LoadForTool(env(vars)); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") || !strings.Contains(err.Error(), "PORT") {
+		t.Errorf("LoadForTool with bad values: %v", err)
+	}
+}

@@ -11,8 +11,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -64,10 +62,10 @@ func Open(ctx context.Context, rawURL string, pool Pool) (*DB, error) {
 	var dia string
 	switch driverName {
 	case "sqlite3":
-		if dir := filepath.Dir(dsn); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, fmt.Errorf("creating database directory: %w", err)
-			}
+		// The file is made (0600) before SQLite opens it; its -wal and
+		// -shm files take its mode.
+		if _, err := config.PrepareSQLiteFile(dsn); err != nil {
+			return nil, err
 		}
 		dsn = SQLiteDSN(dsn)
 		dia = dialect.SQLite

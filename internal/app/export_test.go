@@ -1,0 +1,4 @@
+package app
+
+// DescribeBuild is describeBuild, for the version tests.
+var DescribeBuild = describeBuild
