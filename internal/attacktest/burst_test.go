@@ -17,6 +17,9 @@ import (
 // not shed: the hash queue admits callers by the wait they can expect, not
 // by a small fixed count, and 503 is kept for waits beyond
 // HASH_QUEUE_WAIT_MS.
+// defaultHashQueueWait is HASH_QUEUE_WAIT_MS's default.
+const defaultHashQueueWait = 5 * time.Second
+
 func TestHashBurstServed(t *testing.T) {
 	const n = 100
 	srv := startChild(t, nil) // defaults: no HASH_* variable set
@@ -62,6 +65,17 @@ func TestHashBurstServed(t *testing.T) {
 		peak := stopRSS()
 		t.Logf("%d %s at once: %v in %v (slowest %v); peak RSS of server + hash workers %d MiB",
 			n, what, statuses, time.Since(began).Round(time.Millisecond), slowest.Round(time.Millisecond), peak>>10)
+		// On a quiet machine every one is served. When other work shares
+		// the cores (the rest of the suite under -race), hashes are slower
+		// and a 503 is right once the expected wait passes the bound — but
+		// only then: the served ones must have waited for most of it, where
+		// shedding by a small fixed count refuses within milliseconds.
+		if statuses[want]+statuses[http.StatusServiceUnavailable] == n && statuses[want] > 0 &&
+			slowest >= defaultHashQueueWait/2 {
+			t.Logf("the machine is busy: %d of %d shed after the admitted ones waited up to %v (bound %v)",
+				statuses[http.StatusServiceUnavailable], n, slowest.Round(time.Millisecond), defaultHashQueueWait)
+			return
+		}
 		if statuses[want] != n {
 			msg := ""
 			for s, body := range first {
