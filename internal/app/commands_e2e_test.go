@@ -108,13 +108,7 @@ func TestToolsNeedNoSigningKeys(t *testing.T) {
 		})
 	}
 	t.Run("migrate on PostgreSQL", func(t *testing.T) {
-		base := testenv.PostgresURL()
-		if base == "" {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("TEST_DATABASE_URL is not a PostgreSQL URL in CI")
-			}
-			t.Skip("TEST_DATABASE_URL is not a PostgreSQL URL")
-		}
+		base := testenv.RequirePostgres(t)
 		url := testenv.WithSearchPath(t, base, testenv.NewSchema(t, base))
 		for _, alg := range []string{"HS256", "EdDSA"} {
 			vars := map[string]string{"DATABASE_URL": url, "ALGORITHM": alg, "ADMIN_PASSWORD": "adminPassword123"}
