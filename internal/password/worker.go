@@ -16,16 +16,14 @@ import (
 	"github.com/alexedwards/argon2id"
 )
 
-// Password hashes can run in worker processes: re-executions of this very
-// binary (the image this process runs, not whatever file is at its path
-// now; see runningImage), with an environment of their own (workerEnv), at the lowest priority (SCHED_IDLE, else hashNice), one hash at a
+// Hashes run in worker processes: re-executions of the image this process
+// runs (see runningImage), with an environment of their own (workerEnv),
+// at the lowest CPU priority (SCHED_IDLE, else hashNice), one hash at a
 // time each, spoken to over a pipe. The kernel then serves the server's
 // threads first whenever both want a core, which in-process threads cannot
-// get: x/crypto/argon2 runs its work in goroutines of its own, on whatever
-// thread Go picks. And the 19 MiB each argon2id hash allocates no longer
-// drives the server's garbage collector. Measured with cmd/loadbench: `me` p99 during a login
-// storm went from 5.6x to ~2x its calm p99, which fell from 4.4 ms to ~1 ms
-// (docs/benchmarks.md).
+// get (x/crypto/argon2 runs its work in goroutines of its own, on whatever
+// thread Go picks), and the 19 MiB each argon2id hash allocates stays out
+// of the server's heap. Measured with cmd/loadbench in docs/benchmarks.md.
 
 // workerEnvVar marks a process started as a hash worker.
 const workerEnvVar = "GQLAUTH_HASH_WORKER"
@@ -78,15 +76,15 @@ func serve(in io.Reader, out io.Writer) int {
 			fmt.Fprintln(os.Stderr, "hash worker:", err)
 			return 1
 		}
-		if err := enc.Encode(compute(req)); err != nil {
+		if err := enc.Encode(answer(req)); err != nil {
 			return 1
 		}
 	}
 }
 
-// compute does req's work, in a worker or (when none can start) in the
+// answer does req's work, in a worker or (when none can start) in the
 // server.
-func compute(req request) response {
+func answer(req request) response {
 	var (
 		r   response
 		err error
