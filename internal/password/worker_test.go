@@ -119,7 +119,7 @@ func TestHashWorkerKilledWhenContextEnds(t *testing.T) {
 	h := newTestHasher(t, true)
 	// A hash of several seconds (set after NewHasher, which hashes once
 	// with the params itself).
-	h.params = &argon2id.Params{Memory: 16 * 1024, Iterations: 400, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	h.params = &argon2id.Params{Memory: 16 * 1024, Iterations: 1000, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
