@@ -11,9 +11,11 @@ import (
 	"syscall"
 
 	"gqlauth/internal/app"
+	"gqlauth/internal/password"
 )
 
 func main() {
+	password.RunWorkerIfRequested()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := app.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The server may hash passwords in worker processes (HASH_ISOLATION=process),
+// The server hashes passwords in worker processes,
 // children of this process (or, with -process, of the server process): their
 // CPU time and memory belong in the figures, as do the server's and the
 // floor's when they run as processes of their own.

@@ -22,6 +22,7 @@ import (
 	"gqlauth/internal/config"
 	"gqlauth/internal/database"
 	"gqlauth/internal/keys"
+	"gqlauth/internal/password"
 )
 
 // floor is the bare server the product is measured against: stdlib net/http,
@@ -287,6 +288,6 @@ func newID() string {
 // hashOp is the bare hash floor: one argon2id hash with the product's
 // parameters, as a login verifies one.
 func hashOp(*worker) error {
-	_, err := argon2id.CreateHash("correct horse battery staple", auth.Argon2Params)
+	_, err := argon2id.CreateHash("correct horse battery staple", password.Argon2Params)
 	return err
 }

@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"gqlauth/internal/auth"
+	"gqlauth/internal/password"
 )
 
 type options struct {
@@ -45,6 +45,7 @@ type options struct {
 }
 
 func main() {
+	password.RunWorkerIfRequested()
 	if os.Getenv(floorEnv) == "1" {
 		os.Exit(floorMain())
 	}
@@ -282,9 +283,9 @@ func printHeader(w io.Writer, o options, p *product) {
 	}
 	fmt.Fprintf(w, "server:   %s on %s; LOG_LEVEL=%s; rate limits off; %s; DB pool open=%d idle=%d\n",
 		where, p.base, cfg.LogLevel, cfg.Algorithm, cfg.DBMaxOpen, cfg.DBMaxIdle)
-	ap := auth.Argon2Params
-	fmt.Fprintf(w, "hashing:  argon2id m=%d KiB t=%d p=%d; HASH_CONCURRENCY=%d HASH_QUEUE_SIZE=%d HASH_QUEUE_WAIT=%s HASH_ISOLATION=%s\n",
-		ap.Memory, ap.Iterations, ap.Parallelism, cfg.HashConcurrency, cfg.HashQueueSize, cfg.HashQueueWait, cfg.HashIsolation)
+	ap := password.Argon2Params
+	fmt.Fprintf(w, "hashing:  argon2id m=%d KiB t=%d p=%d; HASH_CONCURRENCY=%d HASH_QUEUE_SIZE=%d HASH_QUEUE_WAIT=%s\n",
+		ap.Memory, ap.Iterations, ap.Parallelism, cfg.HashConcurrency, cfg.HashQueueSize, cfg.HashQueueWait)
 	fmt.Fprintf(w, "× floor is the median over rounds of req/s ÷ the floor's req/s in the same round. CPU/req is the whole\n"+
 		"CPU time of this process and its children (server, load generator, hash workers) per request, the floor's\n"+
 		"measured the same way; cores used is CPU time ÷ wall time, which shows how much of the machine the run got.\n\n")

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gqlauth/internal/auth"
+	"gqlauth/internal/password"
 )
 
 // floorOf names the floor each product case is divided by.
@@ -221,4 +221,4 @@ func fmtShare(q *queueStats) string {
 }
 
 // hashMiB is the memory one argon2id hash holds while it runs.
-func (b *bench) hashMiB() int { return int(auth.Argon2Params.Memory / 1024) }
+func (b *bench) hashMiB() int { return int(password.Argon2Params.Memory / 1024) }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
-	"gqlauth/internal/auth"
 	"gqlauth/internal/config"
 	"gqlauth/internal/database"
+	"gqlauth/internal/password"
 )
 
 // -users N seeds N users and N sessions straight into the server's
@@ -36,7 +36,7 @@ func seedUsers(ctx context.Context, cfg *config.Config, n int) (time.Duration, e
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	hash, err := argon2id.CreateHash("seed-password-123", auth.Argon2Params)
+	hash, err := argon2id.CreateHash("seed-password-123", password.Argon2Params)
 	if err != nil {
 		return 0, err
 	}

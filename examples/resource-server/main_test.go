@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"gqlauth/internal/app"
 	"gqlauth/internal/keys"
+	"gqlauth/internal/password"
 )
 
 const audience = "https://orders.example.com"
@@ -79,11 +81,17 @@ func (w *stderrWriter) String() string {
 	return w.b.String()
 }
 
+// TestMain lets this test binary serve as gqlauth's hash workers: the
+// server it runs in-process re-executes it as one.
+func TestMain(m *testing.M) {
+	password.RunWorkerIfRequested()
+	os.Exit(m.Run())
+}
+
 func startGQLAuth(t *testing.T, dbPath, jwtKeys string) string {
 	vars := map[string]string{
 		"PORT": "0", "HOST": "127.0.0.1", "LOG_LEVEL": "error", "ALGORITHM": "EdDSA",
 		"JWT_KEYS": jwtKeys, "JWT_AUDIENCE": audience, "DATABASE_URL": "sqlite://" + dbPath,
-		"HASH_ISOLATION": "thread",
 	}
 	return "http://" + start(t, "gqlauth listening on http://", func(ctx context.Context, stdout, stderr io.Writer) int {
 		return app.Run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), stdout, stderr)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -30,9 +29,6 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer d.Close()
 	cfg := d.cfg
 
-	if cfg.HashIsolation == "thread" {
-		reserveProcessorsForHashing(cfg.HashConcurrency)
-	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return err
@@ -169,15 +165,4 @@ func displayAddr(a *net.TCPAddr) string {
 		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
 	}
 	return a.String()
-}
-
-// reserveProcessorsForHashing gives the Go scheduler one processor more per
-// hashing worker when hashes run in this process (HASH_ISOLATION=thread), on
-// low-priority threads (see auth.Hasher): a token check then never waits
-// for a hash to be preempted. Worker processes need no processors here.
-func reserveProcessorsForHashing(workers int) {
-	want := runtime.NumCPU() + workers
-	if runtime.GOMAXPROCS(0) < want {
-		runtime.GOMAXPROCS(want)
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"gqlauth/internal/database"
 	"gqlauth/internal/keys"
 	"gqlauth/internal/metrics"
+	"gqlauth/internal/password"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/rest"
 	"gqlauth/internal/webui"
@@ -99,18 +100,16 @@ func load(ctx context.Context, e env, why purpose) (*deps, error) {
 		d.Close()
 		return nil, err
 	}
-	hasher, err := auth.NewHasher(auth.Argon2Params, cfg.HashConcurrency, cfg.HashQueueSize, cfg.HashQueueWait)
+	hasher, err := password.NewHasher(password.Argon2Params, cfg.HashConcurrency, cfg.HashQueueSize, cfg.HashQueueWait)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	if cfg.HashIsolation == "process" {
-		if err := hasher.IsolateInProcesses(); err != nil {
-			d.Close()
-			return nil, err
-		}
-		d.close = append(d.close, hasher.Close)
+	if err := hasher.UseWorkers(); err != nil {
+		d.Close()
+		return nil, err
 	}
+	d.close = append(d.close, hasher.Close)
 	// One registry per load: tests run several servers in one process.
 	d.metrics = metrics.New(prometheus.NewRegistry())
 	d.metrics.WatchDB(db.SQL, "main")
@@ -178,7 +177,7 @@ func (d *deps) loadTool(ctx context.Context, why purpose) (*deps, error) {
 	if why == forMigrate {
 		return d, nil
 	}
-	hasher, err := auth.NewHasher(auth.Argon2Params, 1, 1, d.cfg.HashQueueWait)
+	hasher, err := password.NewHasher(password.Argon2Params, 1, 1, d.cfg.HashQueueWait)
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -297,7 +297,7 @@ func TestHashWorkersAreTheRunningImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := startChildFrom(t, bin, map[string]string{
-		"HASH_ISOLATION": "process", "SMTP_URL": "smtp://user:mailpass@127.0.0.1:1",
+		"SMTP_URL":     "smtp://user:mailpass@127.0.0.1:1",
 		"JWT_AUDIENCE": "secret-audience",
 	})
 

@@ -137,7 +137,7 @@ func (s *Service) login(ctx context.Context, rawEmail, password, emailField stri
 
 	if s.hasher.Saturated() {
 		// Shed before the lookup: under a login storm a refusal costs little.
-		return nil, s.hashErr(ErrHashBusy)
+		return nil, s.hashErr(errHashBusy)
 	}
 	u, err := s.db.User.Query().Where(user.Email(email)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {

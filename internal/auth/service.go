@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"gqlauth/ent"
+	"gqlauth/internal/password"
 )
 
 // Metrics receives the service's security-relevant counts. The zero Options
@@ -28,12 +29,27 @@ func (noMetrics) RateLimited(string) {}
 func (noMetrics) Login(string)       {}
 func (noMetrics) RefreshReuse()      {}
 
+// Hasher hashes and verifies passwords: a *password.Hasher. Hash and
+// Verify fail with an error wrapping password.ErrBusy when hashing capacity
+// is exhausted.
+type Hasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify reports whether password matches encoded ("" stands for no
+	// user and takes as long) and whether encoded should be rehashed.
+	Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error)
+	// Saturated reports whether a hash asked for now would be refused.
+	Saturated() bool
+}
+
+// errHashBusy is the hasher's capacity refusal.
+var errHashBusy = password.ErrBusy
+
 // Options configure a Service. Client, Dialect, Tokens and Hasher are required.
 type Options struct {
 	Client        *ent.Client
 	Dialect       string // Client's dialect: dialect.SQLite or dialect.Postgres
 	Tokens        *Tokens
-	Hasher        *Hasher
+	Hasher        Hasher
 	Limiter       Limiter // nil: no rate limits
 	Limits        Limits
 	AccessTTL     time.Duration
@@ -57,7 +73,7 @@ type Options struct {
 type Service struct {
 	db            *ent.Client
 	tokens        *Tokens
-	hasher        *Hasher
+	hasher        Hasher
 	limiter       Limiter
 	limits        Limits
 	accessTTL     time.Duration
@@ -149,9 +165,10 @@ func (s *Service) storeErr(err error) error {
 	return Internal(err)
 }
 
-// hashErr maps a hashing failure: a full queue is a 503 with Retry-After.
+// hashErr maps a hashing failure: no capacity (a full queue, a worker that
+// died mid-hash) is a 503 with Retry-After.
 func (s *Service) hashErr(err error) error {
-	if errors.Is(err, ErrHashBusy) {
+	if errors.Is(err, errHashBusy) {
 		return Unavailable(err)
 	}
 	return s.storeErr(err)

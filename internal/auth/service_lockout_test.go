@@ -2,10 +2,12 @@ package auth_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gqlauth/internal/auth"
+	"gqlauth/internal/password"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/testenv"
 )
@@ -112,12 +114,33 @@ func TestLockoutAcrossAddresses(t *testing.T) {
 	}
 }
 
+// busyHasher refuses every hash for capacity while busy is set.
+type busyHasher struct {
+	*password.Hasher
+	busy atomic.Bool
+}
+
+func (h *busyHasher) Saturated() bool { return h.busy.Load() || h.Hasher.Saturated() }
+
+func (h *busyHasher) Hash(ctx context.Context, pw string) (string, error) {
+	if h.busy.Load() {
+		return "", password.ErrBusy
+	}
+	return h.Hasher.Hash(ctx, pw)
+}
+
+func (h *busyHasher) Verify(ctx context.Context, pw, encoded string) (bool, bool, error) {
+	if h.busy.Load() {
+		return false, false, password.ErrBusy
+	}
+	return h.Hasher.Verify(ctx, pw, encoded)
+}
+
 // TestCapacityRefusalsAreNotCounted: an attempt refused for hashing
 // capacity (503) never counts as a failure, for login or changePassword.
 func TestCapacityRefusalsAreNotCounted(t *testing.T) {
 	t.Parallel()
-	h, err := auth.NewHasher(cheapParams, 1, 0, time.Minute)
-	noErr(t, err)
+	h := &busyHasher{Hasher: mustHasher(cheapParams)}
 	env := newTestService(t, withLimits(auth.Limits{
 		LoginFailures: auth.Rule{Limit: 2, Window: 15 * time.Minute},
 		Lockout:       auth.Rule{Limit: 2, Window: 24 * time.Hour},
@@ -129,8 +152,7 @@ func TestCapacityRefusalsAreNotCounted(t *testing.T) {
 	pr := env.authenticate(t, pair.AccessToken)
 	ctx := from("203.0.113.7")
 
-	release, err := auth.HoldHasher(h)
-	noErr(t, err)
+	h.busy.Store(true)
 	for i := range 6 {
 		_, err := env.svc.Login(ctx, testEmail, testPassword)
 		wantCode(t, err, auth.CodeServiceUnavailable, "")
@@ -139,7 +161,7 @@ func TestCapacityRefusalsAreNotCounted(t *testing.T) {
 		err = env.svc.ChangePassword(ctx, pr, testPassword, "anotherSecret"+string(rune('a'+i)))
 		wantCode(t, err, auth.CodeServiceUnavailable, "")
 	}
-	release()
+	h.busy.Store(false)
 	if _, err := env.svc.Login(ctx, testEmail, testPassword); err != nil {
 		t.Fatalf("right password after 12 capacity refusals: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"gqlauth/ent/user"
 	"gqlauth/internal/auth"
 	"gqlauth/internal/database"
+	"gqlauth/internal/password"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/testenv"
 )
@@ -50,7 +51,7 @@ type testEnv struct {
 	dialect string
 	clock   *testenv.Clock
 	tokens  *auth.Tokens
-	hasher  *auth.Hasher
+	hasher  auth.Hasher
 	limiter *ratelimit.Store
 }
 
@@ -64,8 +65,8 @@ func withHasherParams(p *argon2id.Params) option {
 	return func(o *auth.Options) { o.Hasher = mustHasher(p) }
 }
 
-func mustHasher(p *argon2id.Params) *auth.Hasher {
-	h, err := auth.NewHasher(p, 16, 64, 30*time.Second)
+func mustHasher(p *argon2id.Params) *password.Hasher {
+	h, err := password.NewHasher(p, 16, 64, 30*time.Second)
 	if err != nil {
 		panic(err)
 	}

@@ -85,7 +85,6 @@ type Config struct {
 	HashConcurrency int
 	HashQueueSize   int
 	HashQueueWait   time.Duration
-	HashIsolation   string // "process" (worker processes) or "thread"
 
 	LogFormat string
 	LogLevel  string
@@ -178,7 +177,6 @@ func load(getenv func(string) string, signs bool) (*Config, error) {
 		HashConcurrency:       r.count("HASH_CONCURRENCY", runtime.NumCPU()),
 		HashQueueSize:         r.count("HASH_QUEUE_SIZE", 1024),
 		HashQueueWait:         r.positive("HASH_QUEUE_WAIT_MS", 5000, time.Millisecond),
-		HashIsolation:         r.oneOf("HASH_ISOLATION", "process", "process", "thread"),
 		LogFormat:             r.oneOf("LOG_FORMAT", "text", "text", "json"),
 		LogLevel:              r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		ShutdownTimeout:       r.positive("SHUTDOWN_TIMEOUT_SECONDS", 15, time.Second),

@@ -33,7 +33,6 @@ func TestDefaults(t *testing.T) {
 		{"generated secret", c.SecretGenerated, true},
 		{"playground", c.Playground, true},
 		{"cors", len(c.CORSOrigins), 0},
-		{"hash isolation", c.HashIsolation, "process"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -80,7 +79,6 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"LOG_FORMAT", "xml"},
 		{"MAX_BODY_BYTES", "10"},
 		{"HASH_CONCURRENCY", "0"},
-		{"HASH_ISOLATION", "container"},
 		{"ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999"},
 		{"REFRESH_TOKEN_EXPIRE_DAYS", "200000"},
 		{"CORS_ORIGINS", "notaurl"},

@@ -163,7 +163,7 @@ func (m *Metrics) RateLimited(kind string) { m.rateLimited.WithLabelValues(kind)
 // slot.
 func (m *Metrics) ObserveHashWait(d time.Duration) { m.hashWait.Observe(d.Seconds()) }
 
-// WatchHashQueue exports depth (e.g. auth.Hasher.QueueDepth) as the
+// WatchHashQueue exports depth (e.g. password.Hasher.QueueDepth) as the
 // hash_queue_depth gauge, read at each scrape. Call it once.
 func (m *Metrics) WatchHashQueue(depth func() int) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

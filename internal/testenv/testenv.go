@@ -25,6 +25,7 @@ import (
 
 	"gqlauth/internal/auth"
 	"gqlauth/internal/database"
+	"gqlauth/internal/password"
 )
 
 // PostgresURL is TEST_DATABASE_URL when it is a PostgreSQL URL, else "".
@@ -177,7 +178,7 @@ func NewService(t testing.TB, db *database.DB, adjust func(*auth.Options)) *Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher, err := auth.NewHasher(auth.Argon2Params, 1, 4, 2*time.Second)
+	hasher, err := password.NewHasher(password.Argon2Params, 1, 4, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

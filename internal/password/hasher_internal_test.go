@@ -1,4 +1,4 @@
-package auth
+package password
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/alexedwards/argon2id"
 )
 
@@ -41,11 +40,11 @@ func TestHasherQueueBounds(t *testing.T) {
 			t.Fatalf("QueueDepth = %d, want 1", h.QueueDepth())
 		}
 		start := time.Now()
-		if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrHashBusy) {
-			t.Fatalf("Hash with a full queue: %v, want ErrHashBusy", err)
+		if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Hash with a full queue: %v, want ErrBusy", err)
 		}
-		if _, _, err := h.Verify(ctx, "whatever123", ""); !errors.Is(err, ErrHashBusy) {
-			t.Fatalf("Verify with a full queue: %v, want ErrHashBusy", err)
+		if _, _, err := h.Verify(ctx, "whatever123", ""); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Verify with a full queue: %v, want ErrBusy", err)
 		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("refusal waited %v; a full queue must refuse without waiting", d)
@@ -54,8 +53,8 @@ func TestHasherQueueBounds(t *testing.T) {
 
 	t.Run("waiter times out", func(t *testing.T) {
 		h, release := heldHasher(t, 1, 20*time.Millisecond)
-		if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrHashBusy) {
-			t.Fatalf("Hash while the worker is held: %v, want ErrHashBusy", err)
+		if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Hash while the worker is held: %v, want ErrBusy", err)
 		}
 		if h.QueueDepth() != 1 {
 			t.Fatalf("QueueDepth after timeout = %d, want 1 (the timed-out waiter must leave)", h.QueueDepth())
@@ -81,23 +80,4 @@ func TestHasherQueueBounds(t *testing.T) {
 			t.Fatalf("QueueDepth = %d, want 1", h.QueueDepth())
 		}
 	})
-}
-
-// TestServiceHashBusyIsUnavailable: a full hash queue is a 503 the client
-// may retry, not a 500.
-func TestServiceHashBusyIsUnavailable(t *testing.T) {
-	t.Parallel()
-	s := New(Options{Dialect: dialect.SQLite})
-	for _, err := range []error{ErrHashBusy, errors.Join(errors.New("x"), ErrHashBusy)} {
-		e := ErrorOf(s.hashErr(err))
-		if e.Code != CodeServiceUnavailable || e.RetryAfter <= 0 {
-			t.Fatalf("hashErr(%v) = %v (retry %v), want SERVICE_UNAVAILABLE with RetryAfter", err, e, e.RetryAfter)
-		}
-		if e.Message != MsgUnavailable {
-			t.Fatalf("message = %q leaks internals", e.Message)
-		}
-	}
-	if e := ErrorOf(s.hashErr(errors.New("boom"))); e.Code != CodeInternal || e.Message != MsgInternal {
-		t.Fatalf("hashErr(other) = %v, want INTERNAL_ERROR with a safe message", e)
-	}
 }

@@ -1,12 +1,21 @@
-package auth
+package password
 
 import (
 	"context"
+	"errors"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/alexedwards/argon2id"
 	"golang.org/x/crypto/bcrypt"
 )
+
+func TestMain(m *testing.M) {
+	RunWorkerIfRequested()
+	os.Exit(m.Run())
+}
 
 // newTestHasher returns a cheap hasher, in worker processes (this test
 // binary re-executed) or in this process.
@@ -17,7 +26,7 @@ func newTestHasher(t *testing.T, processes bool) *Hasher {
 		t.Fatal(err)
 	}
 	if processes {
-		if err := h.IsolateInProcesses(); err != nil {
+		if err := h.UseWorkers(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(h.Close)
@@ -99,5 +108,56 @@ func TestHashWithoutWorkersFallsBackInProcess(t *testing.T) {
 	}
 	if ok, _, err := h.Verify(ctx, "correct horse battery", encoded); err != nil || !ok {
 		t.Fatalf("Verify: ok=%v err=%v", ok, err)
+	}
+}
+
+// TestHashWorkerKilledWhenContextEnds: a caller whose context ends while
+// its hash runs in a worker gets its context's error at once and frees its
+// slot; the worker is killed, not reused, and the next hash runs on a fresh
+// one.
+func TestHashWorkerKilledWhenContextEnds(t *testing.T) {
+	h := newTestHasher(t, true)
+	// A hash of several seconds (set after NewHasher, which hashes once
+	// with the params itself).
+	h.params = &argon2id.Params{Memory: 16 * 1024, Iterations: 1000, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := h.Hash(ctx, "correct horse battery")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Hash past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("Hash returned %v after its 200 ms deadline; it must not wait for the hash", d)
+	}
+	if d := h.QueueDepth(); d != 0 {
+		t.Fatalf("QueueDepth after the caller left = %d, want 0", d)
+	}
+	h.procs.mu.Lock()
+	idle := len(h.procs.idle)
+	h.procs.mu.Unlock()
+	if idle != 0 {
+		t.Fatalf("%d idle workers: the abandoned one was kept", idle)
+	}
+	h.params = internalCheapParams
+	if _, err := h.Hash(context.Background(), "correct horse battery"); err != nil {
+		t.Fatalf("Hash after a worker was killed: %v", err)
+	}
+}
+
+// TestHashWorkerDyingIsBusy: a worker that dies mid-hash is a capacity
+// refusal (ErrBusy, a 503 the client may retry), not an internal error.
+func TestHashWorkerDyingIsBusy(t *testing.T) {
+	h := newTestHasher(t, true)
+	exe, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1) to stand in for a worker that dies:", err)
+	}
+	h.procs.exe = exe // exits at once, without answering
+	if _, err := h.Hash(context.Background(), "correct horse battery"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Hash on a worker that died: %v, want ErrBusy", err)
+	}
+	if _, _, err := h.Verify(context.Background(), "correct horse battery", ""); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Verify on a worker that died: %v, want ErrBusy", err)
 	}
 }

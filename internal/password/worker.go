@@ -1,7 +1,8 @@
-package auth
+package password
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,35 +10,42 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/argon2id"
 )
 
-// Password hashes can run in worker processes: re-executions of this very
-// binary (the image this process runs, not whatever file is at its path
-// now; see runningImage), with an environment of their own (workerEnv), at the lowest priority (SCHED_IDLE, else hashNice), one hash at a
+// Hashes run in worker processes: re-executions of the image this process
+// runs (see runningImage), with an environment of their own (workerEnv),
+// at the lowest CPU priority (SCHED_IDLE, else hashNice), one hash at a
 // time each, spoken to over a pipe. The kernel then serves the server's
 // threads first whenever both want a core, which in-process threads cannot
-// get: x/crypto/argon2 runs its work in goroutines of its own, on whatever
-// thread Go picks. And the 19 MiB each argon2id hash allocates no longer
-// drives the server's garbage collector. Measured with cmd/loadbench: `me` p99 during a login
-// storm went from 5.6x to ~2x its calm p99, which fell from 4.4 ms to ~1 ms
-// (docs/benchmarks.md).
+// get (x/crypto/argon2 runs its work in goroutines of its own, on whatever
+// thread Go picks), and the 19 MiB each argon2id hash allocates stays out
+// of the server's heap. Measured with cmd/loadbench in docs/benchmarks.md.
 
-// hashWorkerEnv marks a process started as a hash worker.
-const hashWorkerEnv = "GQLAUTH_HASH_WORKER"
+// workerEnvVar marks a process started as a hash worker.
+const workerEnvVar = "GQLAUTH_HASH_WORKER"
 
-// init turns this process into a hash worker when started as one, before
-// any command-line handling (a test binary works as a worker too).
-func init() {
-	if os.Getenv(hashWorkerEnv) == "1" {
-		os.Exit(serveHashes(os.Stdin, os.Stdout))
+// canServe is set once this binary's main has called RunWorkerIfRequested:
+// only then can a re-execution of it serve as a worker.
+var canServe atomic.Bool
+
+// RunWorkerIfRequested makes this process a hash worker, serving hashes on
+// stdin/stdout until its input closes and then exiting, when it was started
+// as one; else it returns at once. Call it first thing in main (and in
+// TestMain of a test binary whose hashers use workers): UseWorkers refuses
+// to start workers from a binary that has not.
+func RunWorkerIfRequested() {
+	if os.Getenv(workerEnvVar) == "1" {
+		os.Exit(serve(os.Stdin, os.Stdout))
 	}
+	canServe.Store(true)
 }
 
-// hashRequest is one hash or verification, sent to a worker.
-type hashRequest struct {
+// request is one hash or verification, sent to a worker.
+type request struct {
 	Verify   bool            `json:"verify,omitempty"`
 	Password string          `json:"password"`
 	Encoded  string          `json:"encoded,omitempty"` // Verify: the stored hash, "" for none
@@ -45,22 +53,22 @@ type hashRequest struct {
 	Dummy    string          `json:"dummy,omitempty"`   // Verify: the stand-in for a missing hash
 }
 
-// hashResponse is a worker's answer.
-type hashResponse struct {
+// response is a worker's answer.
+type response struct {
 	Hash   string `json:"hash,omitempty"`
 	OK     bool   `json:"ok,omitempty"`
 	Rehash bool   `json:"rehash,omitempty"`
 	Err    string `json:"err,omitempty"`
 }
 
-// serveHashes is a worker's loop: one JSON request per line in, one answer
+// serve is a worker's loop: one JSON request per line in, one answer
 // out, until its input closes (the server stopped or died).
-func serveHashes(in io.Reader, out io.Writer) int {
+func serve(in io.Reader, out io.Writer) int {
 	lowerProcessPriority()
 	dec := json.NewDecoder(bufio.NewReader(in))
 	enc := json.NewEncoder(out)
 	for {
-		var req hashRequest
+		var req request
 		if err := dec.Decode(&req); err != nil {
 			if errors.Is(err, io.EOF) {
 				return 0
@@ -68,17 +76,17 @@ func serveHashes(in io.Reader, out io.Writer) int {
 			fmt.Fprintln(os.Stderr, "hash worker:", err)
 			return 1
 		}
-		if err := enc.Encode(computeHash(req)); err != nil {
+		if err := enc.Encode(answer(req)); err != nil {
 			return 1
 		}
 	}
 }
 
-// computeHash does req's work, in a worker or (as a fallback, or with
-// HASH_ISOLATION=thread) in the server.
-func computeHash(req hashRequest) hashResponse {
+// answer does req's work, in a worker or (when none can start) in the
+// server.
+func answer(req request) response {
 	var (
-		r   hashResponse
+		r   response
 		err error
 	)
 	if req.Verify {
@@ -92,31 +100,34 @@ func computeHash(req hashRequest) hashResponse {
 	return r
 }
 
-// hashProcs runs requests on worker processes, starting them as needed and
+// pool runs requests on worker processes, starting them as needed and
 // keeping the idle ones. The Hasher's slots bound how many run at once.
-type hashProcs struct {
+type pool struct {
 	exe    string
 	mu     sync.Mutex
-	idle   []*hashProc
+	idle   []*worker
 	closed bool // Close was called: workers coming back are stopped
 }
 
-type hashProc struct {
+type worker struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	enc   *json.Encoder
 	dec   *json.Decoder
 }
 
-// IsolateInProcesses makes h run every hash in worker processes of lowered
-// priority (see hashProcs), started on first use. Call it before h is
-// used; Close stops the workers.
-func (h *Hasher) IsolateInProcesses() error {
+// UseWorkers makes h run every hash in worker processes of lowered
+// priority (see pool), started on first use. Call it before h is used;
+// Close stops the workers.
+func (h *Hasher) UseWorkers() error {
+	if !canServe.Load() {
+		return errors.New("hash workers: this binary's main does not call password.RunWorkerIfRequested")
+	}
 	exe, err := runningImage()
 	if err != nil {
 		return fmt.Errorf("hash workers: %w", err)
 	}
-	h.procs = &hashProcs{exe: exe}
+	h.procs = &pool{exe: exe}
 	return nil
 }
 
@@ -127,7 +138,7 @@ var workerEnvPassed = []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "G
 
 // workerEnv is a worker's whole environment.
 func workerEnv() []string {
-	env := []string{hashWorkerEnv + "=1"}
+	env := []string{workerEnvVar + "=1"}
 	for _, k := range workerEnvPassed {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
@@ -154,30 +165,39 @@ func (h *Hasher) Close() {
 
 // do runs req on a worker. took is how long the worker took to answer,
 // not counting the start of a new worker (the hash-time estimate is of
-// hashes, not of process starts).
-func (p *hashProcs) do(req hashRequest, now func() time.Time) (r hashResponse, took time.Duration, err error) {
+// hashes, not of process starts). When ctx ends first the worker is killed
+// (a hash cannot be interrupted otherwise) and ctx's error returned; the
+// next request starts a fresh one.
+func (p *pool) do(ctx context.Context, req request, now func() time.Time) (r response, took time.Duration, err error) {
 	// An idle worker may have died (killed, out of memory); a hash can be
 	// asked again, so a reused worker that fails gets one fresh successor.
 	for attempt := 0; ; attempt++ {
 		w, reused, err := p.get()
 		if err != nil {
-			return hashResponse{}, 0, errNoWorker{err}
+			return response{}, 0, errNoWorker{err}
 		}
+		stopKill := context.AfterFunc(ctx, func() { _ = w.cmd.Process.Kill() })
 		start := now()
 		if err = w.enc.Encode(req); err == nil {
 			err = w.dec.Decode(&r)
 		}
 		took = now().Sub(start)
-		if err != nil {
-			// A worker that broke mid-request is never reused.
+		killed := !stopKill()
+		if err != nil || killed {
+			// A worker that broke or was killed mid-request is never reused.
 			w.stop()
-			if reused && attempt == 0 {
-				continue
-			}
-			return hashResponse{}, 0, fmt.Errorf("hash worker: %w", err)
+		} else {
+			p.put(w)
 		}
-		p.put(w)
-		if r.Err != "" {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return response{}, 0, ctx.Err()
+		case err != nil && reused && attempt == 0:
+			continue
+		case err != nil:
+			// The hash may succeed on another worker: a capacity refusal.
+			return response{}, 0, fmt.Errorf("%w: hash worker: %w", ErrBusy, err)
+		case r.Err != "":
 			return r, took, errors.New(r.Err)
 		}
 		return r, took, nil
@@ -192,7 +212,7 @@ func (e errNoWorker) Error() string { return "hash worker: " + e.err.Error() }
 func (e errNoWorker) Unwrap() error { return e.err }
 
 // get returns an idle worker (reused) or a new one.
-func (p *hashProcs) get() (w *hashProc, reused bool, err error) {
+func (p *pool) get() (w *worker, reused bool, err error) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w = p.idle[n-1]
@@ -205,7 +225,7 @@ func (p *hashProcs) get() (w *hashProc, reused bool, err error) {
 	return w, false, err
 }
 
-func (p *hashProcs) put(w *hashProc) {
+func (p *pool) put(w *worker) {
 	p.mu.Lock()
 	closed := p.closed
 	if !closed {
@@ -217,7 +237,7 @@ func (p *hashProcs) put(w *hashProc) {
 	}
 }
 
-func (p *hashProcs) start() (*hashProc, error) {
+func (p *pool) start() (*worker, error) {
 	cmd := exec.Command(p.exe)
 	cmd.Args = []string{"gqlauth-hash-worker"}
 	cmd.Env = workerEnv()
@@ -233,11 +253,11 @@ func (p *hashProcs) start() (*hashProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting hash worker: %w", err)
 	}
-	return &hashProc{cmd: cmd, stdin: stdin, enc: json.NewEncoder(stdin), dec: json.NewDecoder(bufio.NewReader(stdout))}, nil
+	return &worker{cmd: cmd, stdin: stdin, enc: json.NewEncoder(stdin), dec: json.NewDecoder(bufio.NewReader(stdout))}, nil
 }
 
 // stop closes the worker's input, which ends it, and reaps it.
-func (w *hashProc) stop() {
+func (w *worker) stop() {
 	_ = w.stdin.Close()
 	go func() { _ = w.cmd.Wait() }()
 }

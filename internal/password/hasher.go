@@ -1,9 +1,11 @@
-package auth
+// Package password hashes and verifies passwords (argon2id, legacy bcrypt)
+// behind a queue admitted by expected wait, in worker processes of the
+// lowest CPU priority when the binary's main calls RunWorkerIfRequested.
+package password
 
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -18,8 +20,9 @@ var Argon2Params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelis
 // bcryptMaxBytes is where bcrypt silently truncates its input.
 const bcryptMaxBytes = 72
 
-// ErrHashBusy is returned when a caller would wait too long for a hash.
-var ErrHashBusy = errors.New("password hashing capacity exhausted")
+// ErrBusy is returned when a caller would wait too long for a hash, or the
+// worker running its hash died: a capacity refusal the client may retry.
+var ErrBusy = errors.New("password hashing capacity exhausted")
 
 // Hasher hashes and verifies passwords behind a queue admitted by expected
 // wait: at most `workers` hashes run at once (each argon2id holds 19 MiB,
@@ -28,9 +31,11 @@ var ErrHashBusy = errors.New("password hashing capacity exhausted")
 // expect — the callers ahead of it × the measured hash time ÷ workers —
 // stays within `wait`. A burst of sign-ups is thus served as long as the
 // hashes can be done in time, not cut at a fixed count; beyond that callers
-// get ErrHashBusy (a 503 with Retry-After) at once instead of waiting in
+// get ErrBusy (a 503 with Retry-After) at once instead of waiting in
 // vain. `queue` is a hard cap on waiting callers beside that rule. A caller
-// whose context ends (deadline, client gone) leaves the queue at once.
+// whose context ends (deadline, client gone) leaves the queue at once, and
+// one whose hash is running in a worker process ends that worker and frees
+// its slot.
 type Hasher struct {
 	params *argon2id.Params
 	slots  chan struct{}
@@ -48,7 +53,7 @@ type Hasher struct {
 	// observeWait, when set, is told how long each caller waited for a slot.
 	observeWait func(time.Duration)
 	// procs, when set, runs every hash in a worker process.
-	procs *hashProcs
+	procs *pool
 }
 
 // hashTimeWeight is the weight of the newest hash duration in the EWMA: the
@@ -143,7 +148,7 @@ func (h *Hasher) acquire(ctx context.Context) (func(), error) {
 	}
 	if !ok {
 		h.mu.Unlock()
-		return nil, ErrHashBusy
+		return nil, ErrBusy
 	}
 	h.queued++
 	h.mu.Unlock()
@@ -173,7 +178,7 @@ func (h *Hasher) acquire(ctx context.Context) (func(), error) {
 		}, nil
 	case <-timer.C:
 		leave()
-		return nil, ErrHashBusy
+		return nil, ErrBusy
 	case <-ctx.Done():
 		leave()
 		return nil, ctx.Err()
@@ -182,20 +187,20 @@ func (h *Hasher) acquire(ctx context.Context) (func(), error) {
 
 // Hash returns the argon2id PHC string of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	r, err := h.compute(ctx, hashRequest{Password: password, Params: *h.params})
+	r, err := h.compute(ctx, request{Password: password, Params: *h.params})
 	return r.Hash, err
 }
 
 // compute runs req once a slot is free: in a worker process when h has
 // them, else (or when none can start) in this process.
-func (h *Hasher) compute(ctx context.Context, req hashRequest) (hashResponse, error) {
+func (h *Hasher) compute(ctx context.Context, req request) (response, error) {
 	release, err := h.acquire(ctx)
 	if err != nil {
-		return hashResponse{}, err
+		return response{}, err
 	}
 	defer release()
 	if h.procs != nil {
-		r, took, err := h.procs.do(req, h.now)
+		r, took, err := h.procs.do(ctx, req, h.now)
 		if !errors.As(err, new(errNoWorker)) {
 			if err == nil {
 				h.observe(took)
@@ -204,28 +209,13 @@ func (h *Hasher) compute(ctx context.Context, req hashRequest) (hashResponse, er
 		}
 		// No worker can start: hash here rather than refuse every login.
 	}
-	var r hashResponse
 	start := h.now()
-	h.run(func() { r = computeHash(req) })
+	r := answer(req)
 	h.observe(h.now().Sub(start))
 	if r.Err != "" {
 		return r, errors.New(r.Err)
 	}
 	return r, nil
-}
-
-// run runs a hash the caller holds a slot for. While hashes in flight could
-// take every core, it runs on a lowered thread (runLowPriority), so token
-// checks get the CPU first during a login storm. A lone hash on a machine
-// with a core to spare runs where it is: the hop to another thread costs
-// ~1 ms of a ~24 ms hash (x/crypto/argon2 runs each lane in a goroutine of
-// its own, which the locked thread must hand over and wait for).
-func (h *Hasher) run(f func()) {
-	if len(h.slots) < runtime.NumCPU() {
-		f()
-		return
-	}
-	runLowPriority(f)
 }
 
 // Saturated reports whether a caller arriving now would be refused (its
@@ -242,7 +232,7 @@ func (h *Hasher) Saturated() bool {
 // bcrypt hash) and whether the hash should be replaced by a current argon2id
 // one. An empty encoded hash verifies against a dummy, taking the same time.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
-	r, err := h.compute(ctx, hashRequest{Verify: true, Password: password, Encoded: encoded, Params: *h.params, Dummy: h.dummy})
+	r, err := h.compute(ctx, request{Verify: true, Password: password, Encoded: encoded, Params: *h.params, Dummy: h.dummy})
 	return r.OK, r.Rehash, err
 }
 

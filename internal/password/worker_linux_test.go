@@ -1,4 +1,4 @@
-package auth
+package password
 
 import (
 	"context"
@@ -72,11 +72,11 @@ func TestHashWorkerEnvironmentAndImage(t *testing.T) {
 	for _, kv := range strings.Split(strings.TrimRight(string(b), "\x00"), "\x00") {
 		got[kv] = true
 		name, _, _ := strings.Cut(kv, "=")
-		if name != hashWorkerEnv && !slices.Contains(workerEnvPassed, name) {
+		if name != workerEnvVar && !slices.Contains(workerEnvPassed, name) {
 			t.Errorf("worker environment has %s", name)
 		}
 	}
-	if !got[hashWorkerEnv+"=1"] || !got["GOGC=150"] {
+	if !got[workerEnvVar+"=1"] || !got["GOGC=150"] {
 		t.Errorf("worker environment %q lacks the marker or GOGC", b)
 	}
 	self, err := os.Stat("/proc/self/exe")

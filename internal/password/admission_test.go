@@ -1,4 +1,4 @@
-package auth
+package password
 
 import (
 	"context"
@@ -104,8 +104,8 @@ func TestHashQueueHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrHashBusy) {
-		t.Fatalf("Hash with a deadline before its turn: %v, want ErrHashBusy", err)
+	if _, err := h.Hash(ctx, "whatever123"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Hash with a deadline before its turn: %v, want ErrBusy", err)
 	}
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Fatalf("refusal took %v; it must not wait for the deadline", d)

@@ -1,4 +1,4 @@
-package auth_test
+package password_test
 
 import (
 	"context"
@@ -9,21 +9,34 @@ import (
 	"github.com/alexedwards/argon2id"
 	"golang.org/x/crypto/bcrypt"
 
-	"gqlauth/internal/auth"
+	"gqlauth/internal/password"
 )
+
+const testPassword = "correct horse battery staple"
+
+// cheapParams keeps hashing fast where a test is not about the cost.
+var cheapParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+func mustHasher(p *argon2id.Params) *password.Hasher {
+	h, err := password.NewHasher(p, 16, 64, 30*time.Second)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
 
 // TestArgon2ParamsMeetOWASP keeps the production parameters at or above
 // OWASP's minimum for argon2id and checks the PHC string they produce.
 func TestArgon2ParamsMeetOWASP(t *testing.T) {
 	t.Parallel()
-	p := auth.Argon2Params
+	p := password.Argon2Params
 	if p.Memory < 19456 || p.Iterations < 2 || p.Parallelism < 1 {
 		t.Fatalf("Argon2Params = %+v, below OWASP's m=19456 KiB, t=2, p=1", *p)
 	}
 	if p.SaltLength < 16 || p.KeyLength < 32 {
 		t.Fatalf("Argon2Params salt/key = %d/%d bytes, want at least 16/32", p.SaltLength, p.KeyLength)
 	}
-	h, err := auth.NewHasher(auth.Argon2Params, 1, 1, 10*time.Second)
+	h, err := password.NewHasher(password.Argon2Params, 1, 1, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package auth
+package password
 
 import (
 	"errors"
@@ -8,6 +8,10 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// hashNice is the niceness of a worker's threads where SCHED_IDLE is
+// refused: the kernel then still serves the server's threads first.
+const hashNice = 10
 
 // lowerProcessPriority puts every thread of this hash worker at hashNice
 // and in the SCHED_IDLE class, where the kernel runs it only when no
