@@ -66,9 +66,9 @@ func load(ctx context.Context, e env, why purpose) (*deps, error) {
 	}
 	log := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
 	d := &deps{cfg: cfg, log: log}
-	if _, path, _ := config.ParseDatabaseURL(cfg.DatabaseURL); cfg.IsSQLite() {
+	if _, path, _ := database.ParseURL(cfg.DatabaseURL); cfg.IsSQLite() {
 		// Before the secret and key files beside it: this makes the directory.
-		tightened, err := config.PrepareSQLiteFile(path)
+		tightened, err := database.PrepareSQLiteFile(path)
 		if err != nil {
 			return nil, err
 		}

@@ -1,8 +1,8 @@
 //go:build !unix
 
-package config
+package database
 
 import "io/fs"
 
-// ownerOf cannot tell a file's owner here.
-func ownerOf(fs.FileInfo) (int, bool) { return 0, false }
+// FileOwner cannot tell a file's owner here.
+func FileOwner(fs.FileInfo) (int, bool) { return 0, false }
