@@ -125,11 +125,25 @@ func LoadForTool(getenv func(string) string) (*Config, error) {
 	return load(getenv, false)
 }
 
+// Defaults is the configuration with no variable set and no .env file read:
+// the contract's defaults, as the tests build their services with.
+func Defaults() *Config {
+	c, err := parse(func(string) string { return "" }, nil, false)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 func load(getenv func(string) string, signs bool) (*Config, error) {
 	dotenv, err := readDotEnv(".env")
 	if err != nil {
 		return nil, err
 	}
+	return parse(getenv, dotenv, signs)
+}
+
+func parse(getenv func(string) string, dotenv map[string]string, signs bool) (*Config, error) {
 	r := reader{get: func(name string) string {
 		if v := getenv(name); v != "" {
 			return v
