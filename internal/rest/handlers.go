@@ -6,9 +6,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
-	"unicode"
 
 	"gqlauth/internal/auth"
 )
@@ -58,13 +58,12 @@ func writeTokens(w http.ResponseWriter, status int, p *auth.TokenPair) {
 	})
 }
 
-// formNames are the OAuth2 password form's names that are not the service's:
-// its email is called username.
-var formNames = map[string]string{"email": "username"}
+// upper starts a word of a service field name (newPassword).
+var upper = regexp.MustCompile(`[A-Z]`)
 
 // restFields names a service validation error's fields as the REST contract
-// does: renamed when renamed says so, else in snake_case (newPassword is
-// new_password). Other errors pass unchanged.
+// does: as renamed says, else in snake_case (newPassword is new_password).
+// Other errors pass unchanged.
 func restFields(err error, renamed map[string]string) error {
 	var e *auth.Error
 	if !errors.As(err, &e) || len(e.Fields) == 0 {
@@ -76,14 +75,7 @@ func restFields(err error, renamed map[string]string) error {
 		if n, ok := renamed[k]; ok {
 			k = n
 		}
-		var b strings.Builder
-		for _, c := range k {
-			if unicode.IsUpper(c) {
-				b.WriteByte('_')
-			}
-			b.WriteRune(unicode.ToLower(c))
-		}
-		out.Fields[b.String()] = v
+		out.Fields[strings.ToLower(upper.ReplaceAllString(k, "_$0"))] = v
 	}
 	return &out
 }
@@ -173,7 +165,7 @@ func handleLoginForm(svc *auth.Service, log *slog.Logger) http.Handler {
 		}
 		pair, err := svc.Login(r.Context(), username, password)
 		if err != nil {
-			writeError(w, r, log, restFields(err, formNames))
+			writeError(w, r, log, restFields(err, map[string]string{"email": "username"}))
 			return
 		}
 		writeTokens(w, http.StatusOK, pair)
