@@ -12,14 +12,6 @@ import (
 	"gqlauth/internal/auth"
 )
 
-// fieldNames maps the service's snake_case field names to this schema's
-// input field names for extensions.fields.
-var fieldNames = map[string]string{
-	"current_password": "currentPassword",
-	"new_password":     "newPassword",
-	"refresh_token":    "refreshToken",
-}
-
 // errorPresenter is the one funnel from Go errors to GraphQL errors: a
 // service error keeps its code and message (and fields); anything else is
 // logged and shown as INTERNAL_ERROR with a safe message.
@@ -41,14 +33,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr.Message = svcErr.Message
 		gqlErr.Extensions = map[string]any{"code": string(svcErr.Code)}
 		if len(svcErr.Fields) > 0 {
-			fields := make(map[string][]string, len(svcErr.Fields))
-			for k, v := range svcErr.Fields {
-				if n, ok := fieldNames[k]; ok {
-					k = n
-				}
-				fields[k] = v
-			}
-			gqlErr.Extensions["fields"] = fields
+			// This schema names its input fields as the service names its
+			// inputs (email, newPassword, refreshToken): no renaming.
+			gqlErr.Extensions["fields"] = svcErr.Fields
 		}
 		if svcErr.RetryAfter > 0 {
 			gqlErr.Extensions["retryAfter"] = int((svcErr.RetryAfter + 999_999_999) / 1e9)

@@ -64,7 +64,7 @@ const floorRotateSQL = `UPDATE sessions SET previous_refresh_jti = ?, rotated_at
 	AND expires_at > ? AND absolute_expires_at > ?`
 
 func startFloor(ctx context.Context, cfg *config.Config) (*floor, error) {
-	driver, dsn, err := config.ParseDatabaseURL(cfg.DatabaseURL)
+	driver, dsn, err := database.ParseURL(cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}

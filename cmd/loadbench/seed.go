@@ -23,7 +23,7 @@ import (
 
 // seedUsers bulk-inserts n users (seed-I@example.com) and one session each.
 func seedUsers(ctx context.Context, cfg *config.Config, n int) (time.Duration, error) {
-	driver, dsn, err := config.ParseDatabaseURL(cfg.DatabaseURL)
+	driver, dsn, err := database.ParseURL(cfg.DatabaseURL)
 	if err != nil {
 		return 0, err
 	}
@@ -88,7 +88,7 @@ func seedUsers(ctx context.Context, cfg *config.Config, n int) (time.Duration, e
 // databaseSize is the size of the SQLite file (with its WAL) or of the
 // PostgreSQL tables with their indexes.
 func databaseSize(ctx context.Context, cfg *config.Config) (int64, error) {
-	driver, dsn, err := config.ParseDatabaseURL(cfg.DatabaseURL)
+	driver, dsn, err := database.ParseURL(cfg.DatabaseURL)
 	if err != nil {
 		return 0, err
 	}

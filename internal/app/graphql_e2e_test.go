@@ -116,7 +116,9 @@ func TestGraphQLErrors(t *testing.T) {
 		{"login wrong password", loginOp, map[string]any{"email": a.Email, "password": "wrongPassword1"}, false, "UNAUTHORIZED", nil},
 		{"change password wrong current", `mutation { changePassword(input: {currentPassword: "nopeNope123", newPassword: "newSecurePassword"}) }`, nil, true, "BAD_REQUEST", nil},
 		{"change password policy", `mutation { changePassword(input: {currentPassword: "securePassword123", newPassword: "password"}) }`, nil, true, "VALIDATION_ERROR", []string{"newPassword"}},
+		{"change password empty current", `mutation { changePassword(input: {currentPassword: "", newPassword: "newSecurePassword"}) }`, nil, true, "VALIDATION_ERROR", []string{"currentPassword"}},
 		{"refresh garbage", refreshOp, map[string]any{"t": "x.y.z"}, false, "UNAUTHORIZED", nil},
+		{"refresh empty", refreshOp, map[string]any{"t": ""}, false, "VALIDATION_ERROR", []string{"refreshToken"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -129,8 +129,14 @@ func TestRESTValidation(t *testing.T) {
 			}
 		})
 	}
+	// The OAuth2 form calls the email username, and so do its errors.
+	r := s.request(http.MethodPost, "/api/auth/login", []byte("username=nope&password=x"), "Content-Type: application/x-www-form-urlencoded")
+	expect(t, r, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	if r.get("error.details.username") == nil || r.get("error.details.email") != nil {
+		t.Errorf("form login with a bad email: %s", r.Raw)
+	}
 	// None of the refused registrations created a user.
-	r := s.request(http.MethodPost, "/api/auth/login/json", map[string]any{"email": "same@example.com", "password": "same@example.com"})
+	r = s.request(http.MethodPost, "/api/auth/login/json", map[string]any{"email": "same@example.com", "password": "same@example.com"})
 	expect(t, r, http.StatusUnauthorized, "UNAUTHORIZED")
 }
 

@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"gqlauth/graph"
 	"gqlauth/internal/auth"
@@ -18,6 +18,7 @@ import (
 	"gqlauth/internal/password"
 	"gqlauth/internal/ratelimit"
 	"gqlauth/internal/rest"
+	"gqlauth/internal/service"
 	"gqlauth/internal/webui"
 )
 
@@ -55,8 +56,9 @@ const (
 
 // load reads the configuration, opens and migrates the database and builds
 // the auth service. Only serve signs tokens: the other commands neither need
-// nor generate SECRET_KEY or JWT_KEYS.
-func load(ctx context.Context, e env, why purpose) (*deps, error) {
+// nor generate SECRET_KEY or JWT_KEYS. On error, whatever it opened is
+// closed.
+func load(ctx context.Context, e env, why purpose) (_ *deps, err error) {
 	loadConfig := config.Load
 	if why != forServe {
 		loadConfig = config.LoadForTool
@@ -67,9 +69,14 @@ func load(ctx context.Context, e env, why purpose) (*deps, error) {
 	}
 	log := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
 	d := &deps{cfg: cfg, log: log}
-	if _, path, _ := config.ParseDatabaseURL(cfg.DatabaseURL); cfg.IsSQLite() {
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if _, path, _ := database.ParseURL(cfg.DatabaseURL); cfg.IsSQLite() {
 		// Before the secret and key files beside it: this makes the directory.
-		tightened, err := config.PrepareSQLiteFile(path)
+		tightened, err := database.PrepareSQLiteFile(path)
 		if err != nil {
 			return nil, err
 		}
@@ -94,65 +101,35 @@ func load(ctx context.Context, e env, why purpose) (*deps, error) {
 	if err := d.openDB(ctx); err != nil {
 		return nil, err
 	}
-	db := d.db
-	tokens, err := auth.NewTokensWith(auth.TokenOptions{Keys: d.keys, Issuer: cfg.Issuer, Audience: cfg.Audience, Now: time.Now})
-	if err != nil {
-		d.Close()
+	o := service.Options(cfg, d.db)
+	if o.Tokens, err = auth.NewTokensWith(auth.TokenOptions{Keys: d.keys, Issuer: cfg.Issuer, Audience: cfg.Audience, Now: time.Now}); err != nil {
 		return nil, err
 	}
 	hasher, err := password.NewHasher(password.Argon2Params, cfg.HashConcurrency, cfg.HashQueueSize, cfg.HashQueueWait)
 	if err != nil {
-		d.Close()
 		return nil, err
 	}
 	if err := hasher.UseWorkers(); err != nil {
-		d.Close()
 		return nil, err
 	}
 	d.close = append(d.close, hasher.Close)
 	// One registry per load: tests run several servers in one process.
 	d.metrics = metrics.New(prometheus.NewRegistry())
-	d.metrics.WatchDB(db.SQL, "main")
+	d.metrics.WatchDB(d.db.SQL, "main")
 	d.metrics.WatchHashQueue(hasher.QueueDepth)
 	hasher.ObserveWait(d.metrics.ObserveHashWait)
 	if err := d.openLimiter(ctx); err != nil {
-		d.Close()
 		return nil, err
 	}
 	if err := d.prepareMail(); err != nil {
-		d.Close()
 		return nil, err
 	}
-	d.svc = auth.New(auth.Options{
-		Client:  db.Client,
-		Dialect: db.Dialect,
-		Tokens:  tokens,
-		Hasher:  hasher,
-		Limiter: d.limiter,
-		Limits: auth.Limits{
-			LoginIP:       auth.Rule{Limit: cfg.LoginIPLimit, Window: cfg.LoginIPWindow},
-			LoginIPFails:  auth.Rule{Limit: cfg.LoginIPFailureLimit, Window: cfg.LoginIPFailureWindow},
-			LoginFailures: auth.Rule{Limit: cfg.LoginFailureLimit, Window: cfg.LoginFailureWindow},
-			Lockout:       auth.Rule{Limit: cfg.LoginLockoutThreshold, Window: cfg.LoginLockoutWindow},
-			RegisterIP:    auth.Rule{Limit: cfg.RegisterIPLimit, Window: cfg.RegisterIPWindow},
-			RefreshIP:     auth.Rule{Limit: cfg.RefreshIPLimit, Window: cfg.RefreshIPWindow},
-			PasswordCheck: auth.Rule{Limit: cfg.LoginFailureLimit, Window: cfg.LoginFailureWindow},
-			PasswordIP:    auth.Rule{Limit: cfg.PasswordIPLimit, Window: cfg.PasswordIPWindow},
-			PasswordUser:  auth.Rule{Limit: cfg.PasswordUserLimit, Window: cfg.PasswordUserWindow},
-		},
-		AccessTTL:     cfg.AccessTTL,
-		RefreshTTL:    cfg.RefreshTTL,
-		ReuseInterval: cfg.ReuseInterval,
-		SessionMaxAge: cfg.SessionMaxAge,
-		Unavailable:   database.IsUnavailable,
-		Logger:        log,
-		Metrics:       d.metrics,
-		Mail:          d.mailOptions(),
-	})
+	o.Hasher, o.Limiter, o.Logger, o.Metrics, o.Mail = hasher, d.limiter, log, d.metrics, d.mailOptions()
+	d.svc = auth.New(o)
 	return d, nil
 }
 
-// openDB opens and migrates the database; on failure nothing stays open.
+// openDB opens and migrates the database; load closes it on failure.
 func (d *deps) openDB(ctx context.Context) error {
 	db, err := database.Open(ctx, d.cfg.DatabaseURL, database.Pool{MaxOpen: d.cfg.DBMaxOpen, MaxIdle: d.cfg.DBMaxIdle})
 	if err != nil {
@@ -160,11 +137,7 @@ func (d *deps) openDB(ctx context.Context) error {
 	}
 	d.db = db
 	d.close = append(d.close, func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		d.Close()
-		return err
-	}
-	return nil
+	return db.Migrate(ctx)
 }
 
 // loadTool finishes load for migrate and create-admin: the database and,
@@ -179,16 +152,11 @@ func (d *deps) loadTool(ctx context.Context, why purpose) (*deps, error) {
 	}
 	hasher, err := password.NewHasher(password.Argon2Params, 1, 1, d.cfg.HashQueueWait)
 	if err != nil {
-		d.Close()
 		return nil, err
 	}
-	d.svc = auth.New(auth.Options{
-		Client:      d.db.Client,
-		Dialect:     d.db.Dialect,
-		Hasher:      hasher,
-		Unavailable: database.IsUnavailable,
-		Logger:      d.log,
-	})
+	o := service.Options(d.cfg, d.db) // no limiter: its rules are inert
+	o.Hasher, o.Logger = hasher, d.log
+	d.svc = auth.New(o)
 	return d, nil
 }
 

@@ -82,19 +82,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*TokenPair, e
 // Errors: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN (inactive user),
 // RATE_LIMIT_EXCEEDED (checked before any hashing), SERVICE_UNAVAILABLE.
 func (s *Service) Login(ctx context.Context, email, password string) (*TokenPair, error) {
-	return s.login(ctx, email, password, "email")
-}
-
-// LoginForm is Login for the OAuth2 password form, whose email field is
-// called username; validation problems are reported under that name.
-func (s *Service) LoginForm(ctx context.Context, username, password string) (*TokenPair, error) {
-	return s.login(ctx, username, password, "username")
-}
-
-func (s *Service) login(ctx context.Context, rawEmail, password, emailField string) (*TokenPair, error) {
-	email := NormalizeEmail(rawEmail)
+	email = NormalizeEmail(email)
 	p := Problems{}
-	checkEmail(p, emailField, email)
+	checkEmail(p, "email", email)
 	checkPasswordLength(p, "password", password)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -204,11 +194,11 @@ func (s *Service) upgradeHash(ctx context.Context, u *ent.User, password string)
 func (s *Service) ChangePassword(ctx context.Context, pr *Principal, current, newPassword string) error {
 	p := Problems{}
 	if current == "" {
-		p.Add("current_password", msgRequired)
+		p.Add("currentPassword", msgRequired)
 	}
-	checkNewPassword(p, "new_password", newPassword, pr.User.Email, pr.User.Name)
+	checkNewPassword(p, "newPassword", newPassword, pr.User.Email, pr.User.Name)
 	if current != "" && newPassword == current {
-		p.Add("new_password", "New password must differ from the current one")
+		p.Add("newPassword", "New password must differ from the current one")
 	}
 	if err := p.Err(); err != nil {
 		return err

@@ -45,8 +45,9 @@ const (
 type Error struct {
 	Code    Code
 	Message string
-	// Fields maps an input field (snake_case) to what is wrong with it; set
-	// for CodeValidation.
+	// Fields maps an input field, named as the service's inputs name it
+	// (email, newPassword, refreshToken), to what is wrong with it; set for
+	// CodeValidation. Each front renames the fields to its own contract's.
 	Fields map[string][]string
 	// RetryAfter is set for CodeRateLimited and CodeServiceUnavailable.
 	RetryAfter time.Duration

@@ -206,7 +206,7 @@ func (s *Service) ForgotPassword(ctx context.Context, rawEmail string) error {
 // every session of the user, marks the email verified and ends any login
 // lockout of the email. The token is spent; so is every other reset token.
 // Errors: VALIDATION_ERROR (token missing, or the new password breaks the
-// policy, under new_password), BAD_REQUEST (unknown, expired or used token),
+// policy, under newPassword), BAD_REQUEST (unknown, expired or used token),
 // FORBIDDEN (inactive user), RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
 	p := Problems{}
@@ -216,7 +216,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	// The rules that need no account first (length, common passwords), so
 	// that input bad on its face is a 422 whatever the token; the rules
 	// about this user's email, name and current password once it is known.
-	checkNewPassword(p, "new_password", newPassword, "", "")
+	checkNewPassword(p, "newPassword", newPassword, "", "")
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return err
 	}
-	checkNewPassword(p, "new_password", newPassword, u.Email, u.Name)
+	checkNewPassword(p, "newPassword", newPassword, u.Email, u.Name)
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	}
 	checked = true
 	if same {
-		p.Add("new_password", "New password must differ from the current one")
+		p.Add("newPassword", "New password must differ from the current one")
 		return p.Err()
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)

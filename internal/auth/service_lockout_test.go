@@ -215,7 +215,7 @@ func TestResetPasswordIsLimited(t *testing.T) {
 	noErr(t, e.svc.ForgotPassword(ctx, testenv.UserEmail))
 	tok := e.lastToken(t, testenv.UserEmail, auth.MailReset)
 	for range 2 {
-		wantField(t, e.svc.ResetPassword(ctx, tok, testenv.UserPassword), "new_password")
+		wantField(t, e.svc.ResetPassword(ctx, tok, testenv.UserPassword), "newPassword")
 	}
 	wantCode(t, e.svc.ResetPassword(ctx, tok, testenv.UserPassword), auth.CodeRateLimited, "")
 	wantCode(t, e.svc.ResetPassword(from("198.51.100.1"), tok, "brandNewSecret42"), auth.CodeRateLimited, "")

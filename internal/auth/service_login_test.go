@@ -62,12 +62,6 @@ func TestLoginSuccess(t *testing.T) {
 	if l, _, _ := m.snapshot(); l["success"] != 1 {
 		t.Errorf("login metrics = %v", l)
 	}
-	// The OAuth2 form variant behaves the same.
-	if _, err := env.svc.LoginForm(context.Background(), testEmail, testPassword); err != nil {
-		t.Fatalf("LoginForm: %v", err)
-	}
-	_, err := env.svc.LoginForm(context.Background(), "not-an-email", testPassword)
-	wantField(t, err, "username")
 }
 
 func TestLoginFailuresLookAlike(t *testing.T) {

@@ -60,15 +60,15 @@ func TestChangePassword(t *testing.T) {
 		}{
 			{"wrong current password", "wrongPassword99", newPassword, auth.CodeBadRequest, "", auth.MsgWrongPassword},
 			{"current in other case", strings.ToUpper(testPassword), newPassword, auth.CodeBadRequest, "", auth.MsgWrongPassword},
-			{"missing current password", "", newPassword, auth.CodeValidation, "current_password", ""},
-			{"new equals current", testPassword, testPassword, auth.CodeValidation, "new_password", ""},
-			{"new too short", testPassword, "abcdefg", auth.CodeValidation, "new_password", ""},
-			{"new too long", testPassword, strings.Repeat("ab", 128), auth.CodeValidation, "new_password", ""},
-			{"new is common", testPassword, "password1", auth.CodeValidation, "new_password", ""},
-			{"new is common (qwertyuiop)", testPassword, "qwertyuiop", auth.CodeValidation, "new_password", ""},
-			{"new is the email", testPassword, "JOHN@example.com", auth.CodeValidation, "new_password", ""},
-			{"new is the name", testPassword, "john doe", auth.CodeValidation, "new_password", ""},
-			{"new is empty", testPassword, "", auth.CodeValidation, "new_password", ""},
+			{"missing current password", "", newPassword, auth.CodeValidation, "currentPassword", ""},
+			{"new equals current", testPassword, testPassword, auth.CodeValidation, "newPassword", ""},
+			{"new too short", testPassword, "abcdefg", auth.CodeValidation, "newPassword", ""},
+			{"new too long", testPassword, strings.Repeat("ab", 128), auth.CodeValidation, "newPassword", ""},
+			{"new is common", testPassword, "password1", auth.CodeValidation, "newPassword", ""},
+			{"new is common (qwertyuiop)", testPassword, "qwertyuiop", auth.CodeValidation, "newPassword", ""},
+			{"new is the email", testPassword, "JOHN@example.com", auth.CodeValidation, "newPassword", ""},
+			{"new is the name", testPassword, "john doe", auth.CodeValidation, "newPassword", ""},
+			{"new is empty", testPassword, "", auth.CodeValidation, "newPassword", ""},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestChangePassword(t *testing.T) {
 				e := wantCode(t, err, tc.code, tc.msg)
 				if tc.field != "" {
 					wantField(t, err, tc.field)
-					if tc.field == "new_password" && len(e.Fields["password"]) > 0 {
+					if tc.field == "newPassword" && len(e.Fields["password"]) > 0 {
 						t.Errorf("problem reported under password, not new_password: %v", e.Fields)
 					}
 				}

@@ -74,7 +74,7 @@ func TestRefreshInputErrors(t *testing.T) {
 	env := newTestService(t)
 	p := env.register(t, testName, testEmail, testPassword)
 	_, err := env.svc.Refresh(context.Background(), "")
-	wantField(t, err, "refresh_token")
+	wantField(t, err, "refreshToken")
 	for name, raw := range map[string]string{
 		"access token": p.AccessToken,
 		"garbage":      "abc.def.ghi",

@@ -153,7 +153,7 @@ func (s *Service) pair(u *ent.User, sid, refreshJTI string, refreshIat, refreshE
 func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	if raw == "" {
 		p := Problems{}
-		p.Add("refresh_token", msgRequired)
+		p.Add("refreshToken", msgRequired)
 		return nil, p.Err()
 	}
 	if err := s.hit(ctx, s.limits.RefreshIP, "refresh-ip:"+clientAddr(ctx)); err != nil {

@@ -12,9 +12,10 @@ import (
 	"gqlauth/ent"
 	"gqlauth/ent/user"
 	"gqlauth/internal/auth"
-	"gqlauth/internal/database"
+	"gqlauth/internal/config"
 	"gqlauth/internal/password"
 	"gqlauth/internal/ratelimit"
+	"gqlauth/internal/service"
 	"gqlauth/internal/testenv"
 )
 
@@ -88,19 +89,8 @@ func newTestService(t testing.TB, opts ...option) *testEnv {
 		t.Fatalf("NewTokens: %v", err)
 	}
 	limiter := ratelimit.NewStore(client, clock.Now)
-	o := auth.Options{
-		Client:        client,
-		Dialect:       db.Dialect,
-		Tokens:        tokens,
-		Hasher:        mustHasher(cheapParams),
-		Limiter:       limiter,
-		AccessTTL:     testAccessTTL,
-		RefreshTTL:    testRefresh,
-		ReuseInterval: testReuse,
-		SessionMaxAge: testMaxAge,
-		Unavailable:   database.IsUnavailable,
-		Now:           clock.Now,
-	}
+	o := service.Options(config.Defaults(), db)
+	o.Tokens, o.Hasher, o.Limiter, o.Limits, o.Now = tokens, mustHasher(cheapParams), limiter, auth.Limits{}, clock.Now
 	for _, opt := range opts {
 		opt(&o)
 	}

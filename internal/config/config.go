@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"gqlauth/internal/database"
 )
 
 // MinSecretBytes is the shortest SECRET_KEY accepted (the contract's rule).
@@ -122,11 +124,25 @@ func LoadForTool(getenv func(string) string) (*Config, error) {
 	return load(getenv, false)
 }
 
+// Defaults is the configuration with no variable set and no .env file read:
+// the contract's defaults, as the tests build their services with.
+func Defaults() *Config {
+	c, err := parse(func(string) string { return "" }, nil, false)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 func load(getenv func(string) string, signs bool) (*Config, error) {
 	dotenv, err := readDotEnv(".env")
 	if err != nil {
 		return nil, err
 	}
+	return parse(getenv, dotenv, signs)
+}
+
+func parse(getenv func(string) string, dotenv map[string]string, signs bool) (*Config, error) {
 	r := reader{get: func(name string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -206,7 +222,7 @@ func load(getenv func(string) string, signs bool) (*Config, error) {
 	if c.MaxBodyBytes < 1024 {
 		r.fail("MAX_BODY_BYTES", "must be at least 1024")
 	}
-	driver, _, err := ParseDatabaseURL(c.DatabaseURL)
+	driver, _, err := database.ParseURL(c.DatabaseURL)
 	if err != nil {
 		r.fail("DATABASE_URL", err.Error())
 	}
@@ -292,29 +308,8 @@ func (c *Config) Asymmetric() bool {
 
 // IsSQLite reports whether DATABASE_URL names an SQLite file.
 func (c *Config) IsSQLite() bool {
-	driver, _, _ := ParseDatabaseURL(c.DatabaseURL)
+	driver, _, _ := database.ParseURL(c.DatabaseURL)
 	return driver == "sqlite3"
-}
-
-// ParseDatabaseURL maps DATABASE_URL to a database/sql driver name and DSN:
-// sqlite://relative.db, sqlite:///absolute/path.db, or postgres://… (also
-// postgresql://…).
-func ParseDatabaseURL(url string) (driver, dsn string, err error) {
-	switch {
-	case strings.HasPrefix(url, "sqlite://"):
-		path := strings.TrimPrefix(url, "sqlite://")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
-		if path == "" {
-			return "", "", errors.New("sqlite URL has no file path")
-		}
-		return "sqlite3", path, nil
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return "pgx", url, nil
-	default:
-		return "", "", errors.New("must start with sqlite:// or postgres://")
-	}
 }
 
 func readDotEnv(path string) (map[string]string, error) {

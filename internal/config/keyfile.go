@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"gqlauth/internal/database"
 )
 
 // KeysFile is where the development JWK Set for ALGORITHM is kept when
 // JWT_KEYS is not set: beside the SQLite file, one file per algorithm.
 func (c *Config) KeysFile() string {
-	_, path, _ := ParseDatabaseURL(c.DatabaseURL)
+	_, path, _ := database.ParseURL(c.DatabaseURL)
 	return path + ".jwks-" + strings.ToLower(c.Algorithm) + ".json"
 }
 
@@ -98,7 +100,7 @@ func CheckPrivate(path, what string, info fs.FileInfo) error {
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
 		return fmt.Errorf("%s %s has mode %04o: group or others may read or change it; run chmod 600 %s (and make a new key if others could read it)", what, path, perm, path)
 	}
-	if uid, ok := ownerOf(info); ok && uid != os.Geteuid() {
+	if uid, ok := database.FileOwner(info); ok && uid != os.Geteuid() {
 		return fmt.Errorf("%s %s is owned by user %d, not by this user (%d): it may have been planted; check it, then chown it or delete it", what, path, uid, os.Geteuid())
 	}
 	return nil

@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"gqlauth/internal/database"
 )
 
 // SecretFile is where the development secret is kept: beside the SQLite file.
 func (c *Config) SecretFile() string {
-	_, path, _ := ParseDatabaseURL(c.DatabaseURL)
+	_, path, _ := database.ParseURL(c.DatabaseURL)
 	return path + ".secret"
 }
 

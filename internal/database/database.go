@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,7 +22,6 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"gqlauth/ent"
-	"gqlauth/internal/config"
 )
 
 // DB is an open database: the Ent client and the pool under it.
@@ -53,9 +53,30 @@ func SQLiteDSN(path string) string {
 	return "file:" + path + "?_fk=1&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=5000&_txlock=immediate&_stmt_cache_size=64"
 }
 
+// ParseURL maps DATABASE_URL to a database/sql driver name and DSN:
+// sqlite://relative.db, sqlite:///absolute/path.db, or postgres://… (also
+// postgresql://…).
+func ParseURL(url string) (driver, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		path := strings.TrimPrefix(url, "sqlite://")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" {
+			return "", "", errors.New("sqlite URL has no file path")
+		}
+		return "sqlite3", path, nil
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return "pgx", url, nil
+	default:
+		return "", "", errors.New("must start with sqlite:// or postgres://")
+	}
+}
+
 // Open connects to rawURL (a DATABASE_URL). It does not migrate.
 func Open(ctx context.Context, rawURL string, pool Pool) (*DB, error) {
-	driverName, dsn, err := config.ParseDatabaseURL(rawURL)
+	driverName, dsn, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +85,7 @@ func Open(ctx context.Context, rawURL string, pool Pool) (*DB, error) {
 	case "sqlite3":
 		// The file is made (0600) before SQLite opens it; its -wal and
 		// -shm files take its mode.
-		if _, err := config.PrepareSQLiteFile(dsn); err != nil {
+		if _, err := PrepareSQLiteFile(dsn); err != nil {
 			return nil, err
 		}
 		dsn = SQLiteDSN(dsn)

@@ -1,10 +1,12 @@
 package rest
 
 import (
+	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -56,6 +58,28 @@ func writeTokens(w http.ResponseWriter, status int, p *auth.TokenPair) {
 	})
 }
 
+// upper starts a word of a service field name (newPassword).
+var upper = regexp.MustCompile(`[A-Z]`)
+
+// restFields names a service validation error's fields as the REST contract
+// does: as renamed says, else in snake_case (newPassword is new_password).
+// Other errors pass unchanged.
+func restFields(err error, renamed map[string]string) error {
+	var e *auth.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	out := *e
+	out.Fields = make(map[string][]string, len(e.Fields))
+	for k, v := range e.Fields {
+		if n, ok := renamed[k]; ok {
+			k = n
+		}
+		out.Fields[strings.ToLower(upper.ReplaceAllString(k, "_$0"))] = v
+	}
+	return &out
+}
+
 func handleRegister(svc *auth.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := decodeObject(r)
@@ -71,7 +95,7 @@ func handleRegister(svc *auth.Service, log *slog.Logger) http.Handler {
 		}
 		pair, err := svc.Register(r.Context(), in)
 		if err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		writeTokens(w, http.StatusCreated, pair)
@@ -93,7 +117,7 @@ func handleLoginJSON(svc *auth.Service, log *slog.Logger) http.Handler {
 		}
 		pair, err := svc.Login(r.Context(), email, password)
 		if err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		writeTokens(w, http.StatusOK, pair)
@@ -139,9 +163,9 @@ func handleLoginForm(svc *auth.Service, log *slog.Logger) http.Handler {
 			writeError(w, r, log, err)
 			return
 		}
-		pair, err := svc.LoginForm(r.Context(), username, password)
+		pair, err := svc.Login(r.Context(), username, password)
 		if err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, map[string]string{"email": "username"}))
 			return
 		}
 		writeTokens(w, http.StatusOK, pair)
@@ -163,7 +187,7 @@ func handleRefresh(svc *auth.Service, log *slog.Logger) http.Handler {
 		}
 		pair, err := svc.Refresh(r.Context(), token)
 		if err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		writeTokens(w, http.StatusOK, pair)
@@ -197,7 +221,7 @@ func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		if err := svc.ChangePassword(r.Context(), pr, current, next); err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		writeJSON(w, http.StatusOK, successResponse{Success: true, Message: "Password changed successfully"})
@@ -219,7 +243,7 @@ func handleLogout(svc *auth.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		if err := svc.Logout(r.Context(), pr, auth.LogoutScope(strings.ToUpper(scope))); err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		writeJSON(w, http.StatusOK, successResponse{Success: true, Message: "Successfully logged out"})

@@ -23,7 +23,7 @@ func handleForgotPassword(svc *auth.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		if err := svc.ForgotPassword(r.Context(), email); err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -46,7 +46,7 @@ func handleResetPassword(svc *auth.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		if err := svc.ResetPassword(r.Context(), token, next); err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -68,7 +68,7 @@ func handleVerifyEmail(svc *auth.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		if err := svc.VerifyEmail(r.Context(), token); err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, log, restFields(err, nil))
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")

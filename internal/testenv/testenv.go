@@ -24,8 +24,10 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx", for creating and dropping schemas
 
 	"gqlauth/internal/auth"
+	"gqlauth/internal/config"
 	"gqlauth/internal/database"
 	"gqlauth/internal/password"
+	"gqlauth/internal/service"
 )
 
 // PostgresURL is TEST_DATABASE_URL when it is a PostgreSQL URL, else "".
@@ -160,9 +162,9 @@ const (
 	UserPassword = "loadbench-Pw-0001"
 )
 
-// Service is an auth.Service built as internal/app/wiring.go builds it —
-// HS256 tokens with issuer "gqlauth", the production argon2 parameters, the
-// default lifetimes, rate limits off — with one registered user.
+// Service is an auth.Service built by service.Options, as the program builds
+// it, with HS256 tokens (issuer "gqlauth"), the production argon2 parameters,
+// the default lifetimes and rate limits off, and one registered user.
 type Service struct {
 	*auth.Service
 	Tokens *auth.Tokens
@@ -182,12 +184,8 @@ func NewService(t testing.TB, db *database.DB, adjust func(*auth.Options)) *Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := auth.Options{
-		Client: db.Client, Dialect: db.Dialect, Tokens: tokens, Hasher: hasher,
-		AccessTTL: 30 * time.Minute, RefreshTTL: 7 * 24 * time.Hour,
-		ReuseInterval: 10 * time.Second, SessionMaxAge: 30 * 24 * time.Hour,
-		Unavailable: database.IsUnavailable,
-	}
+	o := service.Options(config.Defaults(), db)
+	o.Tokens, o.Hasher, o.Limits = tokens, hasher, auth.Limits{}
 	if adjust != nil {
 		adjust(&o)
 	}

@@ -1,14 +1,14 @@
 //go:build unix
 
-package config
+package database
 
 import (
 	"io/fs"
 	"syscall"
 )
 
-// ownerOf returns the uid owning a file.
-func ownerOf(info fs.FileInfo) (int, bool) {
+// FileOwner returns the uid owning a file.
+func FileOwner(info fs.FileInfo) (int, bool) {
 	st, ok := info.Sys().(*syscall.Stat_t)
 	if !ok {
 		return 0, false

@@ -1,4 +1,4 @@
-package config
+package database
 
 import (
 	"errors"
@@ -45,7 +45,7 @@ func PrepareSQLiteFile(path string) (tightened []string, err error) {
 		if !info.Mode().IsRegular() {
 			return tightened, fmt.Errorf("database file %s is not a regular file", p)
 		}
-		if uid, ok := ownerOf(info); ok && uid != os.Geteuid() {
+		if uid, ok := FileOwner(info); ok && uid != os.Geteuid() {
 			return tightened, fmt.Errorf("database file %s is owned by user %d, not by this user (%d): it may have been planted; check it, then chown it or move it away", p, uid, os.Geteuid())
 		}
 		if info.Mode().Perm()&0o077 != 0 {
