@@ -253,7 +253,7 @@ func perEmail(t *testing.T, srv *child) string {
 	// The same limit over GraphQL.
 	g := srv.gql(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }`,
 		map[string]any{"e": a.Email, "p": a.Password})
-	if codes := g.gqlCodes(); len(codes) != 1 || codes[0] != "RATE_LIMIT_EXCEEDED" || g.hasData() {
+	if codes := g.GQLCodes(); len(codes) != 1 || codes[0] != "RATE_LIMIT_EXCEEDED" || g.HasData() {
 		t.Fatalf("GraphQL login of a locked email: codes %v, want [RATE_LIMIT_EXCEEDED] and no data: %s", codes, clip(g.Raw))
 	}
 	// Another account is not affected.
