@@ -1,9 +1,12 @@
 package rest_test
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,9 +20,9 @@ import (
 
 // apiSetup is the whole HTTP surface (rest.New with the GraphQL handler
 // mounted) over a fresh database, wired as internal/app wires it with a
-// database limiter and a per-email failure limit of 3. Its {vars} are the
-// registered user's tokens: {access}, {refresh}.
-func apiSetup(t *testing.T, log *slog.Logger) (http.Handler, map[string]string) {
+// database limiter and a per-email failure limit of 3. Each scenario gets a
+// user of its own: {email}, {password}, and its tokens {access}, {refresh}.
+func apiSetup(t *testing.T, log *slog.Logger) (http.Handler, func(t *testing.T) map[string]string) {
 	db := testenv.NewDB(t)
 	svc := testenv.NewService(t, db, func(o *auth.Options) {
 		o.Limiter = ratelimit.NewStore(db.Client, nil)
@@ -34,7 +37,21 @@ func apiSetup(t *testing.T, log *slog.Logger) (http.Handler, map[string]string) 
 		Auth: svc.Service, GraphQL: gql, Ready: db.Ping, MaxBodyBytes: 64 << 10,
 		RequestTimeout: 30 * time.Second, Logger: log,
 	})
-	return h, map[string]string{"access": svc.Pair.AccessToken, "refresh": svc.Pair.RefreshToken}
+	return h, func(t *testing.T) map[string]string { return newUser(t, svc.Service) }
+}
+
+var users atomic.Int64
+
+// newUser registers a user no other scenario uses and returns its {vars}.
+func newUser(t *testing.T, svc *auth.Service) map[string]string {
+	t.Helper()
+	email := fmt.Sprintf("user%d@example.com", users.Add(1))
+	const password = "securePassword123"
+	pair, err := svc.Register(context.Background(), auth.RegisterInput{Name: "Scenario User", Email: email, Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"email": email, "password": password, "access": pair.AccessToken, "refresh": pair.RefreshToken}
 }
 
 const (
@@ -42,18 +59,18 @@ const (
 	formType     = "Content-Type: application/x-www-form-urlencoded"
 )
 
-// failLogins makes n wrong-password logins for the set-up's user.
-func failLogins(n int) func(t *testing.T, c *testclient.Client) {
-	return func(t *testing.T, c *testclient.Client) {
+// failLogins makes n wrong-password logins for the scenario's user.
+func failLogins(n int) func(t *testing.T, c *testclient.Client, vars map[string]string) {
+	return func(t *testing.T, c *testclient.Client, vars map[string]string) {
 		for range n {
 			testclient.Expect(t, c.Do(t, http.MethodPost, "/api/auth/login/json",
-				map[string]string{"email": testenv.UserEmail, "password": "wrongPassword123"}), http.StatusUnauthorized, "UNAUTHORIZED")
+				map[string]string{"email": vars["email"], "password": "wrongPassword123"}), http.StatusUnauthorized, "UNAUTHORIZED")
 		}
 	}
 }
 
 func TestAPI(t *testing.T) {
-	form := url.Values{"username": {testenv.UserEmail}, "password": {testenv.UserPassword}}.Encode()
+	const form = "username={email}&password={password}"
 	testclient.Run(t, apiSetup, []testclient.Scenario{
 		// Registration.
 		{
@@ -65,7 +82,7 @@ func TestAPI(t *testing.T) {
 		},
 		{
 			Name: "register a taken email", Method: "POST", URL: "/api/auth/register",
-			Body:   map[string]string{"name": "Ada", "email": testenv.UserEmail, "password": "securePassword123"},
+			Body:   map[string]string{"name": "Ada", "email": "{email}", "password": "securePassword123"},
 			Status: 409, Code: "CONFLICT",
 		},
 		{
@@ -84,12 +101,12 @@ func TestAPI(t *testing.T) {
 		// Login.
 		{
 			Name: "login", Method: "POST", URL: "/api/auth/login/json",
-			Body:   map[string]string{"email": testenv.UserEmail, "password": testenv.UserPassword},
+			Body:   map[string]string{"email": "{email}", "password": "{password}"},
 			Status: 200, Contains: []string{`"access_token":"`, `"token_type":"bearer"`},
 		},
 		{
 			Name: "login with a wrong password", Method: "POST", URL: "/api/auth/login/json",
-			Body:   map[string]string{"email": testenv.UserEmail, "password": "wrongPassword123"},
+			Body:   map[string]string{"email": "{email}", "password": "wrongPassword123"},
 			Status: 401, Code: "UNAUTHORIZED", NotContains: []string{"access_token"},
 			Events: []string{"login_failed"},
 		},
@@ -102,7 +119,7 @@ func TestAPI(t *testing.T) {
 		{
 			Name: "login of a locked email", Method: "POST", URL: "/api/auth/login/json",
 			Before: failLogins(3),
-			Body:   map[string]string{"email": testenv.UserEmail, "password": testenv.UserPassword},
+			Body:   map[string]string{"email": "{email}", "password": "{password}"},
 			Status: 429, Code: "RATE_LIMIT_EXCEEDED", WantHeaders: []string{"Retry-After:"},
 			Events: []string{"rate_limited"},
 		},
@@ -116,7 +133,7 @@ func TestAPI(t *testing.T) {
 		},
 		{
 			Name: "login form as JSON takes login/json's fields", Method: "POST", URL: "/api/auth/login",
-			Body:   map[string]string{"email": testenv.UserEmail, "password": testenv.UserPassword},
+			Body:   map[string]string{"email": "{email}", "password": "{password}"},
 			Status: 200, Contains: []string{`"access_token":"`},
 		},
 		{
@@ -126,7 +143,7 @@ func TestAPI(t *testing.T) {
 		// Tokens and sessions.
 		{
 			Name: "me", Method: "GET", URL: "/api/auth/me", Headers: []string{bearerAccess},
-			Status: 200, Contains: []string{`"email":"` + testenv.UserEmail + `"`}, NotContains: []string{"password"},
+			Status: 200, Contains: []string{`"email":"{email}"`}, NotContains: []string{"password"},
 		},
 		{
 			Name: "me without a token", Method: "GET", URL: "/api/auth/me",
@@ -146,7 +163,7 @@ func TestAPI(t *testing.T) {
 		},
 		{
 			Name: "change password", Method: "POST", URL: "/api/auth/change-password", Headers: []string{bearerAccess},
-			Body:   map[string]string{"current_password": testenv.UserPassword, "new_password": "anotherPassword456"},
+			Body:   map[string]string{"current_password": "{password}", "new_password": "anotherPassword456"},
 			Status: 200, Events: []string{"password_changed"},
 		},
 		{
@@ -166,7 +183,7 @@ func TestAPI(t *testing.T) {
 		{
 			Name: "graphql me", Method: "POST", URL: "/graphql", Headers: []string{bearerAccess},
 			Body:   map[string]string{"query": "{ me { email } }"},
-			Status: 200, Contains: []string{`"email":"` + testenv.UserEmail + `"`},
+			Status: 200, Contains: []string{`"email":"{email}"`},
 		},
 		{
 			Name: "graphql mutation over GET", Method: "GET",
@@ -190,7 +207,7 @@ func TestAPI(t *testing.T) {
 			Name: "graphql login of a locked email", Method: "POST", URL: "/graphql",
 			Before: failLogins(3),
 			Body: map[string]any{"query": `mutation($e:String!,$p:String!){ login(input:{email:$e, password:$p}){ accessToken } }`,
-				"variables": map[string]string{"e": testenv.UserEmail, "p": testenv.UserPassword}},
+				"variables": map[string]string{"e": "{email}", "p": "{password}"}},
 			Status: 200, Contains: []string{`"RATE_LIMIT_EXCEEDED"`}, WantHeaders: []string{"Retry-After:"},
 			Events: []string{"rate_limited"},
 		},

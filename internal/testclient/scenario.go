@@ -2,6 +2,7 @@ package testclient
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,11 +18,11 @@ type Scenario struct {
 	Name    string
 	Method  string
 	URL     string
-	Body    any      // as Client.Send; in a string body, Run replaces the set-up's {vars}
+	Body    any      // as Client.Send; Run replaces the scenario's {vars} in it
 	Headers []string // "Name: value"; Run replaces {vars}
-	// Before, when set, runs on the fresh handler before the request
-	// (failed logins that lock an email); its events are not counted.
-	Before func(t *testing.T, c *Client)
+	// Before, when set, runs before the request (failed logins that lock
+	// the scenario's email); its events are not counted.
+	Before func(t *testing.T, c *Client, vars map[string]string)
 
 	Status      int
 	Code        string   // the envelope's error.code, when set
@@ -31,25 +32,26 @@ type Scenario struct {
 	Events      []string // the security events logged by the request, in order
 }
 
-// Setup builds a fresh handler for one scenario, logging to log, and
-// returns it with the {vars} (tokens of the set-up's user) the scenario's
-// URL, headers and body may name.
-type Setup func(t *testing.T, log *slog.Logger) (http.Handler, map[string]string)
+// Setup builds the handler a table's scenarios share, logging to log, and
+// returns it with fresh, which gives each scenario the {vars} its URL,
+// headers and body may name: a user of its own and its tokens, so that no
+// scenario sees another's state.
+type Setup func(t *testing.T, log *slog.Logger) (h http.Handler, fresh func(t *testing.T) map[string]string)
 
-// Run runs each scenario as a subtest, on a handler of its own served by
-// httptest, so that no scenario sees another's state.
+// Run runs each scenario, in order, as a subtest against the handler of
+// setup served by httptest.
 func Run(t *testing.T, setup Setup, scenarios []Scenario) {
 	t.Helper()
+	events := &Events{}
+	h, fresh := setup(t, slog.New(events))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := New(srv.URL, nil)
 	for _, sc := range scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
-			t.Parallel()
-			events := &Events{}
-			h, vars := setup(t, slog.New(events))
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-			c := New(srv.URL, nil)
+			vars := fresh(t)
 			if sc.Before != nil {
-				sc.Before(t, c)
+				sc.Before(t, c, vars)
 			}
 			events.Take()
 
@@ -59,8 +61,16 @@ func Run(t *testing.T, setup Setup, scenarios []Scenario) {
 			}
 			rep := strings.NewReplacer(pairs...)
 			body := sc.Body
-			if s, ok := body.(string); ok {
-				body = rep.Replace(s)
+			switch b := body.(type) {
+			case nil:
+			case string:
+				body = rep.Replace(b)
+			default:
+				j, err := json.Marshal(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = rep.Replace(string(j))
 			}
 			headers := make([]string, len(sc.Headers))
 			for i, h := range sc.Headers {
@@ -70,12 +80,12 @@ func Run(t *testing.T, setup Setup, scenarios []Scenario) {
 
 			Expect(t, r, sc.Status, sc.Code)
 			for _, s := range sc.Contains {
-				if !strings.Contains(string(r.Raw), s) {
+				if s = rep.Replace(s); !strings.Contains(string(r.Raw), s) {
 					t.Errorf("body lacks %q: %s", s, Clip(r.Raw))
 				}
 			}
 			for _, s := range sc.NotContains {
-				if strings.Contains(string(r.Raw), s) {
+				if s = rep.Replace(s); strings.Contains(string(r.Raw), s) {
 					t.Errorf("body holds %q: %s", s, Clip(r.Raw))
 				}
 			}
