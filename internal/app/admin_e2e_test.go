@@ -229,7 +229,7 @@ func TestCommands(t *testing.T) {
 	})
 	bad := []struct{ name, value string }{
 		{"SECRET_KEY", "too-short"},
-		{"ALGORITHM", "PS256"}, // RS256 is valid since issue 14
+		{"ALGORITHM", "PS256"}, // RS256 is a valid ALGORITHM
 		{"ACCESS_TOKEN_EXPIRE_MINUTES", "zero"},
 		{"REFRESH_TOKEN_EXPIRE_DAYS", "0"},
 		{"REFRESH_REUSE_INTERVAL", "-1"},
