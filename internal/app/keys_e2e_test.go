@@ -445,16 +445,7 @@ func TestKeyRotationAcrossRestarts(t *testing.T) {
 // through [A] → [B, A] → [B] one at a time; at every moment a token from
 // either instance works on the other, until A is dropped everywhere.
 func TestKeyRotationAcrossInstances(t *testing.T) {
-	base := testenv.PostgresURL()
-	if base == "" {
-		base = os.Getenv("TEST_POSTGRES_URL") // CI sets it on the SQLite run too
-	}
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but neither TEST_DATABASE_URL nor TEST_POSTGRES_URL names a PostgreSQL")
-		}
-		t.Skip("needs PostgreSQL: set TEST_POSTGRES_URL or TEST_DATABASE_URL to postgres://…")
-	}
+	base := testenv.RequirePostgres(t)
 	a, b, steps := rotationSteps(t)
 	dbURL := testenv.WithSearchPath(t, base, testenv.NewSchema(t, base))
 	start := func(t *testing.T, keys string) *server {
@@ -549,16 +540,7 @@ func TestKeysGenerateCommand(t *testing.T) {
 // ([B, A]) cannot reach SMTP and stores a message; instance two ([A]) must
 // be able to open and send it.
 func TestOutboxSealedWithoutSecretKey(t *testing.T) {
-	base := testenv.PostgresURL()
-	if base == "" {
-		base = os.Getenv("TEST_POSTGRES_URL")
-	}
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but neither TEST_DATABASE_URL nor TEST_POSTGRES_URL names a PostgreSQL")
-		}
-		t.Skip("needs PostgreSQL: set TEST_POSTGRES_URL or TEST_DATABASE_URL to postgres://…")
-	}
+	base := testenv.RequirePostgres(t)
 	_, _, steps := rotationSteps(t)
 	dbURL := testenv.WithSearchPath(t, base, testenv.NewSchema(t, base))
 	dead, err := net.Listen("tcp", "127.0.0.1:0")

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,16 +19,14 @@ const outageBound = 10 * time.Second
 
 // proxiedServer starts gqlauth on a fresh PostgreSQL schema reached through
 // a TCP proxy that the test can cut, stall and restore. It skips without
-// TEST_DATABASE_URL. The machine's PostgreSQL itself is never touched.
+// a PostgreSQL (testenv.RequirePostgres). The machine's PostgreSQL itself
+// is never touched.
 func proxiedServer(t *testing.T) (*child, *tcpProxy, *account) {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("TEST_DATABASE_URL is not set: the outage tests need PostgreSQL (they cut its connection with a TCP proxy)")
-	}
+	base := testenv.RequirePostgres(t)
 	u, err := url.Parse(base)
 	if err != nil || u.Hostname() == "" {
-		t.Skipf("TEST_DATABASE_URL has no TCP host to proxy: %q", base)
+		t.Skipf("the PostgreSQL URL has no TCP host to proxy: %q", base)
 	}
 	target := u.Host
 	if u.Port() == "" {

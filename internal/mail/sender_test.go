@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -84,16 +83,7 @@ func newBox(t *testing.T) *auth.TokenBox {
 // when none is configured.
 func postgres(t *testing.T) *database.DB {
 	t.Helper()
-	base := testenv.PostgresURL()
-	if base == "" {
-		base = os.Getenv("TEST_POSTGRES_URL")
-	}
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI needs TEST_POSTGRES_URL or TEST_DATABASE_URL for the PostgreSQL sender test")
-		}
-		t.Skip("TEST_POSTGRES_URL / TEST_DATABASE_URL not set: skipping the PostgreSQL sender test")
-	}
+	base := testenv.RequirePostgres(t)
 	return testenv.Open(t, testenv.WithSearchPath(t, base, testenv.NewSchema(t, base)), database.Pool{MaxOpen: 8})
 }
 
