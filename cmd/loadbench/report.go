@@ -141,7 +141,7 @@ func targets(by map[string]*result, fl map[string]ref, p *product, b *bench) []t
 		}
 		out = append(out, target{verdict(x >= atLeast && r.errs == 0), what, got})
 	}
-	// Issue 12's targets.
+	// The targets docs/benchmarks.md reports against.
 	rate("rest-me", 0.75, "REST me ≥ 0.75× floor req/s")
 	rate("graphql-me", 0.55, "GraphQL me ≥ 0.55× floor req/s")
 	if p.cfg.IsSQLite() {

@@ -54,7 +54,7 @@ func TestResetAndVerifyPagesInBrowser(t *testing.T) {
 	if !strings.Contains(text, "verified") {
 		t.Fatalf("verify page says %q", text)
 	}
-	if me := s.request(http.MethodGet, "/api/auth/me", nil, bearer(a.Access)); me.get("email_verified") != true {
+	if me := s.request(http.MethodGet, "/api/auth/me", nil, bearer(a.Access)); me.Get("email_verified") != true {
 		t.Fatalf("not verified after the page: %s", me.Raw)
 	}
 

@@ -78,7 +78,7 @@ func TestMetricsAccess(t *testing.T) {
 			{"user's access token", []string{bearer(a.Access)}},
 		} {
 			r := s.request(http.MethodGet, "/metrics", nil, c.headers...)
-			if r.Status != http.StatusUnauthorized || r.str("error.code") != "UNAUTHORIZED" || r.Header.Get("WWW-Authenticate") == "" {
+			if r.Status != http.StatusUnauthorized || r.Str("error.code") != "UNAUTHORIZED" || r.Header.Get("WWW-Authenticate") == "" {
 				t.Errorf("%s: %d %s %v, want 401 UNAUTHORIZED with WWW-Authenticate", c.name, r.Status, r.Raw, r.Header)
 			}
 			if strings.Contains(string(r.Raw), "gqlauth_") {

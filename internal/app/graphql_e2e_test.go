@@ -19,11 +19,11 @@ func TestGraphQLFlow(t *testing.T) {
 	s := startServer(t, nil)
 	email := newEmail()
 	r := s.gql(registerOp, map[string]any{"input": map[string]any{"name": "Ada", "email": strings.ToUpper(email), "password": "securePassword123"}})
-	if r.Status != 200 || r.get("errors") != nil {
+	if r.Status != 200 || r.Get("errors") != nil {
 		t.Fatalf("register: %d %s", r.Status, r.Raw)
 	}
-	if r.str("data.register.tokenType") != "bearer" || r.get("data.register.expiresIn") != float64(1800) ||
-		r.str("data.register.user.email") != email || r.str("data.register.user.role") != "USER" || r.get("data.register.user.isActive") != true {
+	if r.Str("data.register.tokenType") != "bearer" || r.Get("data.register.expiresIn") != float64(1800) ||
+		r.Str("data.register.user.email") != email || r.Str("data.register.user.role") != "USER" || r.Get("data.register.user.isActive") != true {
 		t.Fatalf("register payload: %s", r.Raw)
 	}
 	if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
@@ -31,24 +31,24 @@ func TestGraphQLFlow(t *testing.T) {
 	}
 
 	r = s.gql(loginOp, map[string]any{"email": email, "password": "securePassword123"})
-	access, refresh := r.str("data.login.accessToken"), r.str("data.login.refreshToken")
+	access, refresh := r.Str("data.login.accessToken"), r.Str("data.login.refreshToken")
 	if access == "" || refresh == "" {
 		t.Fatalf("login: %s", r.Raw)
 	}
 
 	r = s.gql(meOp, nil, bearer(access))
-	if r.str("data.me.email") != email || r.str("data.me.name") != "Ada" {
+	if r.Str("data.me.email") != email || r.Str("data.me.name") != "Ada" {
 		t.Fatalf("me: %s", r.Raw)
 	}
 
 	// GET serves queries.
 	r = s.request(http.MethodGet, "/graphql?query="+url.QueryEscape(meOp), nil, bearer(access))
-	if r.Status != 200 || r.str("data.me.email") != email {
+	if r.Status != 200 || r.Str("data.me.email") != email {
 		t.Fatalf("GET me: %d %s", r.Status, r.Raw)
 	}
 
 	r = s.gql(`{ sessions { id current userAgent ip createdAt lastUsedAt expiresAt } }`, nil, bearer(access))
-	sessions, _ := r.get("data.sessions").([]any)
+	sessions, _ := r.Get("data.sessions").([]any)
 	if len(sessions) != 2 {
 		t.Fatalf("sessions: %s", r.Raw)
 	}
@@ -67,14 +67,14 @@ func TestGraphQLFlow(t *testing.T) {
 	}
 
 	r = s.gql(refreshOp, map[string]any{"t": refresh})
-	newAccess, newRefresh := r.str("data.refresh.accessToken"), r.str("data.refresh.refreshToken")
+	newAccess, newRefresh := r.Str("data.refresh.accessToken"), r.Str("data.refresh.refreshToken")
 	if newAccess == "" || newRefresh == refresh {
 		t.Fatalf("refresh: %s", r.Raw)
 	}
 
 	// Revoke the register session by id; it stops working.
 	r = s.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, map[string]any{"id": otherID}, bearer(newAccess))
-	if r.get("data.revokeSession") != true {
+	if r.Get("data.revokeSession") != true {
 		t.Fatalf("revokeSession: %s", r.Raw)
 	}
 	r = s.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, map[string]any{"id": "no-such-session"}, bearer(newAccess))
@@ -83,15 +83,15 @@ func TestGraphQLFlow(t *testing.T) {
 	}
 
 	r = s.gql(`mutation { changePassword(input: {currentPassword: "securePassword123", newPassword: "newSecurePassword"}) }`, nil, bearer(newAccess))
-	if r.get("data.changePassword") != true {
+	if r.Get("data.changePassword") != true {
 		t.Fatalf("changePassword: %s", r.Raw)
 	}
 	r = s.gql(`mutation { logout }`, nil, bearer(newAccess))
-	if r.get("data.logout") != true {
+	if r.Get("data.logout") != true {
 		t.Fatalf("logout: %s", r.Raw)
 	}
 	r = s.gql(meOp, nil, bearer(newAccess))
-	if r.Status != 200 || gqlCode(r) != "UNAUTHORIZED" || r.str("errors.0.message") != "Could not validate credentials" || r.str("errors.0.path.0") != "me" {
+	if r.Status != 200 || gqlCode(r) != "UNAUTHORIZED" || r.Str("errors.0.message") != "Could not validate credentials" || r.Str("errors.0.path.0") != "me" {
 		t.Fatalf("me after logout: %d %s", r.Status, r.Raw)
 	}
 }
@@ -134,7 +134,7 @@ func TestGraphQLErrors(t *testing.T) {
 				t.Fatalf("code %q, want %q: %s", got, c.code, r.Raw)
 			}
 			for _, f := range c.fields {
-				if r.get("errors.0.extensions.fields."+f) == nil {
+				if r.Get("errors.0.extensions.fields."+f) == nil {
 					t.Errorf("no extensions.fields.%s: %s", f, r.Raw)
 				}
 			}
@@ -175,7 +175,7 @@ func TestGraphQLTransportRules(t *testing.T) {
 	if r.Status != 422 && r.Status != 400 {
 		t.Fatalf("parse error status %d: %s", r.Status, r.Raw)
 	}
-	if r.get("errors.0.message") == nil {
+	if r.Get("errors.0.message") == nil {
 		t.Fatalf("parse error without errors: %s", r.Raw)
 	}
 	// Unknown field: validation error.
@@ -185,15 +185,15 @@ func TestGraphQLTransportRules(t *testing.T) {
 	}
 	// Cost over the limit is refused before it runs, as an invalid request.
 	r = s.gql(`{ users(limit: 1000) { id name email role isActive createdAt updatedAt } }`, nil, bearer(a.Access))
-	if r.Status != http.StatusUnprocessableEntity || gqlCode(r) != "COMPLEXITY_LIMIT_EXCEEDED" || r.get("data") != nil {
+	if r.Status != http.StatusUnprocessableEntity || gqlCode(r) != "COMPLEXITY_LIMIT_EXCEEDED" || r.Get("data") != nil {
 		t.Fatalf("costly query: %d %s", r.Status, r.Raw)
 	}
 	// Depth over the limit is refused before it runs.
 	r = s.gql(`{ me { id } a: me { id } __schema { types { fields { type { ofType { name } } } } } }`, nil, bearer(a.Access))
-	if r.get("data") != nil && r.get("data.me") != nil {
+	if r.Get("data") != nil && r.Get("data.me") != nil {
 		t.Fatalf("deep query ran: %s", r.Raw)
 	}
-	if r.Status != http.StatusUnprocessableEntity || gqlCode(r) != "QUERY_LIMIT_EXCEEDED" || !strings.Contains(r.str("errors.0.message"), "deep") {
+	if r.Status != http.StatusUnprocessableEntity || gqlCode(r) != "QUERY_LIMIT_EXCEEDED" || !strings.Contains(r.Str("errors.0.message"), "deep") {
 		t.Fatalf("deep query not refused: %d %s", r.Status, r.Raw)
 	}
 }
@@ -210,14 +210,14 @@ func TestGraphQLAliasedLoginsCountAndAreCapped(t *testing.T) {
 		six = append(six, field(n))
 	}
 	r := s.gql(`mutation { `+strings.Join(six, " ")+` }`, nil)
-	if r.get("data") != nil || r.get("errors.0.message") == nil {
+	if r.Get("data") != nil || r.Get("errors.0.message") == nil {
 		t.Fatalf("six logins not refused: %s", r.Raw)
 	}
 	// The refused document counted nothing: the right password still works.
 	s.login(t, a)
 	// Three aliased failures count as three attempts: the fourth is limited.
 	r = s.gql(`mutation { `+field("a")+" "+field("b")+" "+field("c")+` }`, nil)
-	if n := len(r.get("errors").([]any)); n != 3 {
+	if n := len(r.Get("errors").([]any)); n != 3 {
 		t.Fatalf("want 3 errors: %s", r.Raw)
 	}
 	r = s.gql(loginOp, map[string]any{"email": a.Email, "password": a.Password})
@@ -226,21 +226,21 @@ func TestGraphQLAliasedLoginsCountAndAreCapped(t *testing.T) {
 	}
 	// The wait is in the error and, as the contract says of every
 	// RATE_LIMIT_EXCEEDED, in Retry-After.
-	wait, ok := r.get("errors.0.extensions.retryAfter").(float64)
+	wait, ok := r.Get("errors.0.extensions.retryAfter").(float64)
 	if !ok || wait < 1 || r.Header.Get("Retry-After") != strconv.Itoa(int(wait)) {
-		t.Fatalf("Retry-After %q, extensions.retryAfter %v", r.Header.Get("Retry-After"), r.get("errors.0.extensions.retryAfter"))
+		t.Fatalf("Retry-After %q, extensions.retryAfter %v", r.Header.Get("Retry-After"), r.Get("errors.0.extensions.retryAfter"))
 	}
 }
 
 func TestGraphQLIntrospectionSwitch(t *testing.T) {
 	on := startServer(t, nil)
 	r := on.gql(`{ __schema { queryType { name } } }`, nil)
-	if r.str("data.__schema.queryType.name") != "Query" {
+	if r.Str("data.__schema.queryType.name") != "Query" {
 		t.Fatalf("introspection on: %s", r.Raw)
 	}
 	off := startServer(t, map[string]string{"INTROSPECTION_ENABLED": "false", "PLAYGROUND_ENABLED": "false"})
 	r = off.gql(`{ __schema { queryType { name } } }`, nil)
-	if r.get("data.__schema") != nil || gqlCode(r) != "BAD_REQUEST" {
+	if r.Get("data.__schema") != nil || gqlCode(r) != "BAD_REQUEST" {
 		t.Fatalf("introspection off still answers, or not as a client error: %s", r.Raw)
 	}
 	r = off.gql(`{ mee { id } }`, nil)

@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"gqlauth/internal/app"
+	"gqlauth/internal/testclient"
 	"gqlauth/internal/testenv"
 )
 
@@ -85,7 +84,7 @@ type server struct {
 	env    map[string]string
 	stdout *lineWriter // the listening line is already read from lines
 	stderr *lineWriter
-	client *http.Client
+	client *testclient.Client
 }
 
 // startServer runs `serve` with env (merged over baseEnv) on a free port
@@ -122,115 +121,39 @@ func startServer(t testing.TB, env map[string]string) *server {
 			t.Errorf("server did not shut down")
 		}
 	})
-	return &server{t: t, URL: addr, env: vars, stdout: stdout, stderr: stderr, client: &http.Client{
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	client := testclient.New(addr, nil)
+	client.Check = validateResponse
+	return &server{t: t, URL: addr, env: vars, stdout: stdout, stderr: stderr, client: client}
 }
 
 // response is a decoded HTTP response.
-type response struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	JSON   map[string]any
-}
-
-// str returns a string at a dotted path of the JSON body ("" if absent).
-func (r *response) str(path string) string {
-	v, _ := r.get(path).(string)
-	return v
-}
-
-// get returns the value at a dotted path of the JSON body; numeric parts
-// index arrays.
-func (r *response) get(path string) any { return testenv.Lookup(r.JSON, path) }
+type response = testclient.Response
 
 // request sends one request; body may be nil, a string (sent as is) or any
 // value (sent as JSON). Headers are "Name: value" strings.
 func (s *server) request(method, path string, body any, headers ...string) *response {
 	s.t.Helper()
-	var rd io.Reader
-	contentType := ""
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-		contentType = "application/json"
-	case []byte:
-		rd = bytes.NewReader(b)
-		contentType = "application/json"
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-		contentType = "application/json"
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := &response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
-	_ = json.Unmarshal(raw, &out.JSON)
-	if validateResponse != nil {
-		validateResponse(s.t, req, resp, raw)
-	}
-	return out
+	return s.client.Do(s.t, method, path, body, headers...)
 }
 
 // validateResponse, when set (by the OpenAPI test file), checks every REST
 // response against the published document.
-var validateResponse func(t testing.TB, req *http.Request, resp *http.Response, body []byte)
+var validateResponse func(t testing.TB, req *http.Request, r *response)
 
-func bearer(token string) string { return "Authorization: Bearer " + token }
+var bearer = testclient.Bearer
 
 // gql posts a GraphQL operation.
 func (s *server) gql(query string, vars map[string]any, headers ...string) *response {
 	s.t.Helper()
-	body := map[string]any{"query": query}
-	if vars != nil {
-		body["variables"] = vars
-	}
-	return s.request(http.MethodPost, "/graphql", body, headers...)
+	return s.client.GQL(s.t, query, vars, headers...)
 }
 
 // expect fails the test unless r has status and (when code is not "") the
 // envelope error code.
-func expect(t testing.TB, r *response, status int, code string) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Raw)
-	}
-	if code != "" {
-		if got := r.str("error.code"); got != code {
-			t.Fatalf("error.code %q, want %q; body %s", got, code, r.Raw)
-		}
-		if r.get("success") != false {
-			t.Fatalf("success is not false: %s", r.Raw)
-		}
-		if r.str("error.message") == "" {
-			t.Fatalf("error.message is empty: %s", r.Raw)
-		}
-	}
-}
+var expect = testclient.Expect
 
 // gqlCode returns the extensions.code of the first GraphQL error.
-func gqlCode(r *response) string { return r.str("errors.0.extensions.code") }
+func gqlCode(r *response) string { return r.Str("errors.0.extensions.code") }
 
 var userSeq struct {
 	sync.Mutex
@@ -260,8 +183,8 @@ func (s *server) register(t testing.TB) *account {
 	a := &account{Email: newEmail(), Password: "securePassword123", Name: "John Doe"}
 	r := s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": a.Name, "email": a.Email, "password": a.Password})
 	expect(t, r, http.StatusCreated, "")
-	a.ID, _ = r.get("user.id").(float64)
-	a.Access, a.Refresh = r.str("access_token"), r.str("refresh_token")
+	a.ID, _ = r.Get("user.id").(float64)
+	a.Access, a.Refresh = r.Str("access_token"), r.Str("refresh_token")
 	return a
 }
 
@@ -270,7 +193,7 @@ func (s *server) login(t testing.TB, a *account) (access, refresh string) {
 	t.Helper()
 	r := s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": a.Password})
 	expect(t, r, http.StatusOK, "")
-	return r.str("access_token"), r.str("refresh_token")
+	return r.Str("access_token"), r.Str("refresh_token")
 }
 
 // meStatus is the status of GET /api/auth/me with token.

@@ -164,8 +164,8 @@ func TestAsymmetricTokens(t *testing.T) {
 			// Refresh works and signs with the same key.
 			r := s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": acct.Refresh})
 			expect(t, r, http.StatusOK, "")
-			if headerKid(t, r.str("access_token")) != kid {
-				t.Fatalf("refreshed token has kid %s", headerKid(t, r.str("access_token")))
+			if headerKid(t, r.Str("access_token")) != kid {
+				t.Fatalf("refreshed token has kid %s", headerKid(t, r.Str("access_token")))
 			}
 		})
 	}
@@ -419,10 +419,10 @@ func TestKeyRotationAcrossRestarts(t *testing.T) {
 		}
 		r := s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": acct.Refresh})
 		expect(t, r, http.StatusOK, "")
-		if headerKid(t, r.str("access_token")) != kidOf(t, b) {
+		if headerKid(t, r.Str("access_token")) != kidOf(t, b) {
 			t.Fatal("new tokens are not signed by B")
 		}
-		refreshB = r.str("refresh_token")
+		refreshB = r.Str("refresh_token")
 		if len(fetchJWKS(t, s).Keys) != 2 {
 			t.Fatal("both keys are not published")
 		}
@@ -435,7 +435,7 @@ func TestKeyRotationAcrossRestarts(t *testing.T) {
 		}
 		r := s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": refreshB})
 		expect(t, r, http.StatusOK, "")
-		if st := s.meStatus(r.str("access_token")); st != http.StatusOK {
+		if st := s.meStatus(r.Str("access_token")); st != http.StatusOK {
 			t.Fatalf("B's token refused: %d", st)
 		}
 	})
@@ -460,7 +460,7 @@ func TestKeyRotationAcrossInstances(t *testing.T) {
 	}
 	r := two.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": acct.Refresh})
 	expect(t, r, http.StatusOK, "")
-	byB := r.str("access_token")
+	byB := r.Str("access_token")
 	if headerKid(t, byB) != kidOf(t, b) {
 		t.Fatal("instance two does not sign with B")
 	}

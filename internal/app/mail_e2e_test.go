@@ -54,8 +54,8 @@ func TestRegisterSendsVerificationThatVerifies(t *testing.T) {
 	a := s.register(t)
 	me := s.request(http.MethodGet, "/api/auth/me", nil, bearer(a.Access))
 	expect(t, me, http.StatusOK, "")
-	if v, ok := me.get("email_verified").(bool); !ok || v {
-		t.Fatalf("email_verified after register = %v, want false: %s", me.get("email_verified"), me.Raw)
+	if v, ok := me.Get("email_verified").(bool); !ok || v {
+		t.Fatalf("email_verified after register = %v, want false: %s", me.Get("email_verified"), me.Raw)
 	}
 	m := smtp.WaitFor(t, a.Email, mailWait)
 	if !strings.Contains(m.Subject, "Verify") {
@@ -72,22 +72,22 @@ func TestRegisterSendsVerificationThatVerifies(t *testing.T) {
 
 	r := s.request(http.MethodPost, "/api/auth/verify-email", map[string]string{"token": token})
 	expect(t, r, http.StatusOK, "")
-	if r.get("success") != true || r.str("message") == "" {
+	if r.Get("success") != true || r.Str("message") == "" {
 		t.Fatalf("verify-email body %s", r.Raw)
 	}
 	me = s.request(http.MethodGet, "/api/auth/me", nil, bearer(a.Access))
-	if me.get("email_verified") != true {
-		t.Fatalf("email_verified after verify = %v: %s", me.get("email_verified"), me.Raw)
+	if me.Get("email_verified") != true {
+		t.Fatalf("email_verified after verify = %v: %s", me.Get("email_verified"), me.Raw)
 	}
 	g := s.gql(`{ me { emailVerified } }`, nil, bearer(a.Access))
-	if g.get("data.me.emailVerified") != true {
+	if g.Get("data.me.emailVerified") != true {
 		t.Fatalf("GraphQL emailVerified: %s", g.Raw)
 	}
 	// Single use.
 	r = s.request(http.MethodPost, "/api/auth/verify-email", map[string]string{"token": token})
 	expect(t, r, http.StatusBadRequest, "BAD_REQUEST")
-	if r.str("error.message") != "Invalid or expired token" {
-		t.Fatalf("message %q", r.str("error.message"))
+	if r.Str("error.message") != "Invalid or expired token" {
+		t.Fatalf("message %q", r.Str("error.message"))
 	}
 	// Already verified: resend answers 200 and sends nothing.
 	r = s.request(http.MethodPost, "/api/auth/resend-verification", nil, bearer(a.Access))
@@ -104,7 +104,7 @@ func TestPasswordResetEndToEnd(t *testing.T) {
 
 	r := s.request(http.MethodPost, "/api/auth/forgot-password", map[string]string{"email": strings.ToUpper(a.Email)})
 	expect(t, r, http.StatusOK, "")
-	if r.get("success") != true {
+	if r.Get("success") != true {
 		t.Fatalf("forgot-password body %s", r.Raw)
 	}
 	m := smtp.WaitFor(t, a.Email, mailWait)
@@ -114,7 +114,7 @@ func TestPasswordResetEndToEnd(t *testing.T) {
 	for _, bad := range []string{"short", "password", a.Password, a.Email} {
 		r = s.request(http.MethodPost, "/api/auth/reset-password", map[string]string{"token": token, "new_password": bad})
 		expect(t, r, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
-		if r.get("error.details.new_password") == nil {
+		if r.Get("error.details.new_password") == nil {
 			t.Fatalf("%q: no details.new_password: %s", bad, r.Raw)
 		}
 	}
@@ -139,14 +139,14 @@ func TestPasswordResetEndToEnd(t *testing.T) {
 	}
 	// The reset proved the mailbox.
 	me := s.request(http.MethodGet, "/api/auth/me", nil, bearer(access3))
-	if me.get("email_verified") != true {
-		t.Fatalf("email_verified after reset = %v", me.get("email_verified"))
+	if me.Get("email_verified") != true {
+		t.Fatalf("email_verified after reset = %v", me.Get("email_verified"))
 	}
 	// Single use.
 	r = s.request(http.MethodPost, "/api/auth/reset-password", map[string]string{"token": token, "new_password": "anotherSecret99"})
 	expect(t, r, http.StatusBadRequest, "BAD_REQUEST")
-	if r.str("error.message") != "Invalid or expired token" {
-		t.Fatalf("message %q", r.str("error.message"))
+	if r.Str("error.message") != "Invalid or expired token" {
+		t.Fatalf("message %q", r.Str("error.message"))
 	}
 }
 
@@ -170,7 +170,7 @@ func TestForgotPasswordUnknownEmailSendsNothing(t *testing.T) {
 	for _, bad := range []string{"", "not-an-email", "John <john@example.com>"} {
 		r := s.request(http.MethodPost, "/api/auth/forgot-password", map[string]string{"email": bad})
 		expect(t, r, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
-		if r.get("error.details.email") == nil {
+		if r.Get("error.details.email") == nil {
 			t.Fatalf("%q: no details.email: %s", bad, r.Raw)
 		}
 	}
@@ -187,8 +187,8 @@ func TestEmailTokenRules(t *testing.T) {
 		t.Helper()
 		r := s.request(http.MethodPost, path, body)
 		expect(t, r, http.StatusBadRequest, "BAD_REQUEST")
-		if r.str("error.message") != "Invalid or expired token" {
-			t.Fatalf("%s: message %q", path, r.str("error.message"))
+		if r.Str("error.message") != "Invalid or expired token" {
+			t.Fatalf("%s: message %q", path, r.Str("error.message"))
 		}
 	}
 	// Guessing: made-up tokens of the right and the wrong shape.
@@ -199,7 +199,7 @@ func TestEmailTokenRules(t *testing.T) {
 	// Input bad on its face is a 422 whatever the token.
 	r := s.request(http.MethodPost, "/api/auth/reset-password", map[string]string{"token": strings.Repeat("A", 43), "new_password": "short"})
 	expect(t, r, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
-	if r.get("error.details.new_password") == nil {
+	if r.Get("error.details.new_password") == nil {
 		t.Fatalf("no details.new_password: %s", r.Raw)
 	}
 	expect(t, s.request(http.MethodPost, "/api/auth/reset-password", map[string]string{"new_password": "brandNewSecret42"}), http.StatusUnprocessableEntity, "VALIDATION_ERROR")
@@ -242,13 +242,13 @@ func TestResetTokenOfInactiveUserIsForbidden(t *testing.T) {
 	_, token := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/reset-password")
 	g := s.gql(`mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }`,
 		map[string]any{"id": jsonID(a.ID)}, bearer(admin.Access))
-	if g.get("errors") != nil {
+	if g.Get("errors") != nil {
 		t.Fatalf("deactivate: %s", g.Raw)
 	}
 	r := s.request(http.MethodPost, "/api/auth/reset-password", map[string]string{"token": token, "new_password": "brandNewSecret42"})
 	expect(t, r, http.StatusForbidden, "FORBIDDEN")
-	if r.str("error.message") != "Inactive user" {
-		t.Fatalf("message %q", r.str("error.message"))
+	if r.Str("error.message") != "Inactive user" {
+		t.Fatalf("message %q", r.Str("error.message"))
 	}
 	// An inactive user is sent nothing, with the usual answer.
 	expect(t, s.request(http.MethodPost, "/api/auth/forgot-password", map[string]string{"email": a.Email}), http.StatusOK, "")

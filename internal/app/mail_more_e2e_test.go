@@ -18,16 +18,16 @@ func TestEmailFlowsOverGraphQL(t *testing.T) {
 	_, verify1 := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
 
 	r := s.gql(`mutation { resendVerification }`, nil, bearer(a.Access))
-	if r.get("data.resendVerification") != true {
+	if r.Get("data.resendVerification") != true {
 		t.Fatalf("resendVerification: %s", r.Raw)
 	}
 	_, verify2 := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
 	r = s.gql(`mutation($t: String!) { verifyEmail(token: $t) }`, map[string]any{"t": verify1}, nil...)
-	if gqlCode(r) != "BAD_REQUEST" || r.str("errors.0.message") != "Invalid or expired token" {
+	if gqlCode(r) != "BAD_REQUEST" || r.Str("errors.0.message") != "Invalid or expired token" {
 		t.Fatalf("older token: %s", r.Raw)
 	}
 	r = s.gql(`mutation($t: String!) { verifyEmail(token: $t) }`, map[string]any{"t": verify2})
-	if r.get("data.verifyEmail") != true {
+	if r.Get("data.verifyEmail") != true {
 		t.Fatalf("verifyEmail: %s", r.Raw)
 	}
 	r = s.gql(`mutation { resendVerification }`, nil)
@@ -36,25 +36,25 @@ func TestEmailFlowsOverGraphQL(t *testing.T) {
 	}
 
 	r = s.gql(`mutation($e: String!) { forgotPassword(email: $e) }`, map[string]any{"e": a.Email})
-	if r.get("data.forgotPassword") != true {
+	if r.Get("data.forgotPassword") != true {
 		t.Fatalf("forgotPassword: %s", r.Raw)
 	}
 	r = s.gql(`mutation($e: String!) { forgotPassword(email: $e) }`, map[string]any{"e": newEmail()})
-	if r.get("data.forgotPassword") != true {
+	if r.Get("data.forgotPassword") != true {
 		t.Fatalf("forgotPassword unknown: %s", r.Raw)
 	}
 	r = s.gql(`mutation { forgotPassword(email: "nope") }`, nil)
-	if gqlCode(r) != "VALIDATION_ERROR" || r.get("errors.0.extensions.fields.email") == nil {
+	if gqlCode(r) != "VALIDATION_ERROR" || r.Get("errors.0.extensions.fields.email") == nil {
 		t.Fatalf("forgotPassword malformed: %s", r.Raw)
 	}
 	_, reset := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/reset-password")
 	const q = `mutation($t: String!, $p: String!) { resetPassword(input: {token: $t, newPassword: $p}) }`
 	r = s.gql(q, map[string]any{"t": reset, "p": "password"})
-	if gqlCode(r) != "VALIDATION_ERROR" || r.get("errors.0.extensions.fields.newPassword") == nil {
+	if gqlCode(r) != "VALIDATION_ERROR" || r.Get("errors.0.extensions.fields.newPassword") == nil {
 		t.Fatalf("resetPassword weak: %s", r.Raw)
 	}
 	r = s.gql(q, map[string]any{"t": reset, "p": "brandNewSecret42"})
-	if r.get("data.resetPassword") != true {
+	if r.Get("data.resetPassword") != true {
 		t.Fatalf("resetPassword: %s", r.Raw)
 	}
 	r = s.gql(q, map[string]any{"t": reset, "p": "brandNewSecret43"})
@@ -76,22 +76,22 @@ func TestRequireEmailVerification(t *testing.T) {
 	notVerified := func(what string, r *response, graphql bool) {
 		t.Helper()
 		if graphql {
-			if gqlCode(r) != "FORBIDDEN" || r.str("errors.0.message") != "Email not verified" {
+			if gqlCode(r) != "FORBIDDEN" || r.Str("errors.0.message") != "Email not verified" {
 				t.Fatalf("%s: %s", what, r.Raw)
 			}
 			return
 		}
 		expect(t, r, http.StatusForbidden, "FORBIDDEN")
-		if r.str("error.message") != "Email not verified" {
-			t.Fatalf("%s: message %q", what, r.str("error.message"))
+		if r.Str("error.message") != "Email not verified" {
+			t.Fatalf("%s: message %q", what, r.Str("error.message"))
 		}
 	}
 	// Allowed while unverified.
 	expect(t, s.request(http.MethodGet, "/api/auth/me", nil, auth), http.StatusOK, "")
-	if r := s.gql(`{ me { emailVerified } }`, nil, auth); r.get("data.me.emailVerified") != false {
+	if r := s.gql(`{ me { emailVerified } }`, nil, auth); r.Get("data.me.emailVerified") != false {
 		t.Fatalf("me: %s", r.Raw)
 	}
-	if r := s.gql(`mutation { resendVerification }`, nil, auth); r.get("data.resendVerification") != true {
+	if r := s.gql(`mutation { resendVerification }`, nil, auth); r.Get("data.resendVerification") != true {
 		t.Fatalf("resendVerification: %s", r.Raw)
 	}
 	_, token := linkOf(t, s, smtp.WaitFor(t, a.Email, mailWait), "/verify-email")
@@ -106,7 +106,7 @@ func TestRequireEmailVerification(t *testing.T) {
 	s.login(t, a)
 
 	expect(t, s.request(http.MethodPost, "/api/auth/verify-email", map[string]string{"token": token}), http.StatusOK, "")
-	if r := s.gql(`{ sessions { id } }`, nil, auth); r.get("errors") != nil {
+	if r := s.gql(`{ sessions { id } }`, nil, auth); r.Get("errors") != nil {
 		t.Fatalf("sessions after verification: %s", r.Raw)
 	}
 	expect(t, s.request(http.MethodPost, "/api/auth/change-password",

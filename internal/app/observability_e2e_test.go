@@ -2,9 +2,12 @@ package app_test
 
 import (
 	"net/http"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"gqlauth/internal/testenv"
 )
 
 // metricsToken is the METRICS_TOKEN of test servers that read /metrics.
@@ -37,12 +40,12 @@ func TestMetricsEndpoint(t *testing.T) {
 	expect(t, off.request(http.MethodGet, "/metrics", nil, bearer(metricsToken)), 404, "NOT_FOUND")
 }
 
-// TestRedisLimiter runs the login limits with counters in Redis.
+// TestRedisLimiter runs the login limits with counters in Redis, and
+// proves Redis is what counts: the keys are there, and a second instance
+// on a database of its own (which has no counts, nor even the account)
+// refuses the locked email too.
 func TestRedisLimiter(t *testing.T) {
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("TEST_REDIS_URL not set: skipping the Redis rate-limiter path")
-	}
+	url := testenv.RedisURL(t)
 	s := startServer(t, map[string]string{"REDIS_URL": url, "LOGIN_FAILURE_LIMIT": "2"})
 	a := s.register(t)
 	for range 2 {
@@ -53,10 +56,26 @@ func TestRedisLimiter(t *testing.T) {
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
-	// A second instance on the same Redis shares the counters.
-	env := map[string]string{"REDIS_URL": url, "LOGIN_FAILURE_LIMIT": "2", "DATABASE_URL": s.env["DATABASE_URL"]}
-	s2 := startServer(t, env)
-	expect(t, s2.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": a.Password}), 429, "RATE_LIMIT_EXCEEDED")
+
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	keys, err := rdb.Keys(t.Context(), "gqlauth:rl:*"+a.Email+"*").Result()
+	if err != nil {
+		t.Fatalf("reading Redis: %v", err)
+	}
+	if len(keys) == 0 {
+		t.Fatal("the limit held, but no gqlauth:rl: key for the email is in Redis")
+	}
+
+	other := startServer(t, map[string]string{"REDIS_URL": url, "LOGIN_FAILURE_LIMIT": "2"})
+	if other.env["DATABASE_URL"] == s.env["DATABASE_URL"] {
+		t.Fatal("the second instance shares the first one's database")
+	}
+	expect(t, other.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": a.Email, "password": a.Password}), 429, "RATE_LIMIT_EXCEEDED")
 }
 
 func TestRedisUnreachableStopsStart(t *testing.T) {

@@ -43,12 +43,12 @@ func openAPIRouter() (routers.Router, error) {
 	return openAPI.router, openAPI.err
 }
 
-func validateAgainstOpenAPI(t testing.TB, req *http.Request, resp *http.Response, body []byte) {
+func validateAgainstOpenAPI(t testing.TB, req *http.Request, resp *response) {
 	t.Helper()
 	if !strings.HasPrefix(req.URL.Path, "/api/auth/") && req.URL.Path != "/healthz" && req.URL.Path != "/readyz" && req.URL.Path != "/.well-known/jwks.json" {
 		return
 	}
-	switch resp.StatusCode {
+	switch resp.Status {
 	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusRequestHeaderFieldsTooLarge:
 		// Routing and header-size failures: described in the document's
 		// prose, not per route; the tests check their envelopes themselves.
@@ -66,20 +66,20 @@ func validateAgainstOpenAPI(t testing.TB, req *http.Request, resp *http.Response
 	}
 	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
-		Status:                 resp.StatusCode,
+		Status:                 resp.Status,
 		Header:                 resp.Header,
-		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Body:                   io.NopCloser(bytes.NewReader(resp.Raw)),
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
 	})
 	if err != nil {
-		t.Errorf("%s %s → %d does not match the OpenAPI document: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+		t.Errorf("%s %s → %d does not match the OpenAPI document: %v\nbody: %s", req.Method, req.URL.Path, resp.Status, err, resp.Raw)
 	}
 }
 
 func TestOpenAPIDocumentServed(t *testing.T) {
 	s := startServer(t, nil)
 	r := s.request(http.MethodGet, "/api/openapi.json", nil)
-	if r.Status != 200 || !strings.HasPrefix(r.str("openapi"), "3.1") {
+	if r.Status != 200 || !strings.HasPrefix(r.Str("openapi"), "3.1") {
 		t.Fatalf("openapi.json: %d %.200s", r.Status, r.Raw)
 	}
 	if !bytes.Equal(r.Raw, webui.OpenAPISpec()) {

@@ -16,17 +16,17 @@ func TestRESTRegisterAndLogin(t *testing.T) {
 	r := s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": " John Doe ", "email": email, "password": "securePassword123"})
 	expect(t, r, http.StatusCreated, "")
 	for _, f := range []string{"access_token", "refresh_token"} {
-		if strings.Count(r.str(f), ".") != 2 {
-			t.Errorf("%s is not a JWT: %q", f, r.str(f))
+		if strings.Count(r.Str(f), ".") != 2 {
+			t.Errorf("%s is not a JWT: %q", f, r.Str(f))
 		}
 	}
-	if r.str("token_type") != "bearer" || r.get("expires_in") != float64(1800) {
+	if r.Str("token_type") != "bearer" || r.Get("expires_in") != float64(1800) {
 		t.Errorf("token_type/expires_in: %s", r.Raw)
 	}
-	if _, ok := r.get("user.id").(float64); !ok {
+	if _, ok := r.Get("user.id").(float64); !ok {
 		t.Errorf("user.id is not a number: %s", r.Raw)
 	}
-	if r.str("user.email") != "john.doe@example.com" || r.str("user.name") != "John Doe" || r.str("user.role") != "USER" || r.get("user.is_active") != true {
+	if r.Str("user.email") != "john.doe@example.com" || r.Str("user.name") != "John Doe" || r.Str("user.role") != "USER" || r.Get("user.is_active") != true {
 		t.Errorf("user: %s", r.Raw)
 	}
 	if got := r.Header.Get("Cache-Control"); got != "no-store" {
@@ -38,27 +38,27 @@ func TestRESTRegisterAndLogin(t *testing.T) {
 	if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("X-Content-Type-Options %q", got)
 	}
-	if s.meStatus(r.str("access_token")) != http.StatusOK {
+	if s.meStatus(r.Str("access_token")) != http.StatusOK {
 		t.Errorf("register's access token does not work")
 	}
 
 	// Same email in other case: conflict.
 	r = s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": "Other", "email": "JOHN.DOE@example.com", "password": "securePassword123"})
 	expect(t, r, http.StatusConflict, "CONFLICT")
-	if r.str("error.message") != "Email already registered" {
-		t.Errorf("message %q", r.str("error.message"))
+	if r.Str("error.message") != "Email already registered" {
+		t.Errorf("message %q", r.Str("error.message"))
 	}
 
 	// login/json and the OAuth2 form answer the same shape.
 	r = s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": "John.Doe@example.com", "password": "securePassword123"})
 	expect(t, r, http.StatusOK, "")
-	if r.str("token_type") != "bearer" || r.str("user.email") != "john.doe@example.com" || r.Header.Get("Cache-Control") != "no-store" {
+	if r.Str("token_type") != "bearer" || r.Str("user.email") != "john.doe@example.com" || r.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("login/json: %s", r.Raw)
 	}
 	form := "username=john.doe%40example.com&password=securePassword123&grant_type=password"
 	r = s.request(http.MethodPost, "/api/auth/login", []byte(form), "Content-Type: application/x-www-form-urlencoded")
 	expect(t, r, http.StatusOK, "")
-	if r.str("token_type") != "bearer" || s.meStatus(r.str("access_token")) != http.StatusOK {
+	if r.Str("token_type") != "bearer" || s.meStatus(r.Str("access_token")) != http.StatusOK {
 		t.Errorf("form login: %s", r.Raw)
 	}
 
@@ -67,8 +67,8 @@ func TestRESTRegisterAndLogin(t *testing.T) {
 	unknown := s.request(http.MethodPost, "/api/auth/login/json", map[string]string{"email": "nobody@example.com", "password": "wrongPassword123"})
 	for _, r := range []*response{wrong, unknown} {
 		expect(t, r, http.StatusUnauthorized, "UNAUTHORIZED")
-		if r.str("error.message") != "Incorrect email or password" {
-			t.Errorf("message %q", r.str("error.message"))
+		if r.Str("error.message") != "Incorrect email or password" {
+			t.Errorf("message %q", r.Str("error.message"))
 		}
 		if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 			t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
@@ -123,7 +123,7 @@ func TestRESTValidation(t *testing.T) {
 			r := s.request(http.MethodPost, c.path, c.body)
 			expect(t, r, c.status, c.code)
 			if c.field != "" {
-				if msgs, ok := r.get("error.details." + c.field).([]any); !ok || len(msgs) == 0 {
+				if msgs, ok := r.Get("error.details." + c.field).([]any); !ok || len(msgs) == 0 {
 					t.Errorf("no details for %q: %s", c.field, r.Raw)
 				}
 			}
@@ -132,7 +132,7 @@ func TestRESTValidation(t *testing.T) {
 	// The OAuth2 form calls the email username, and so do its errors.
 	r := s.request(http.MethodPost, "/api/auth/login", []byte("username=nope&password=x"), "Content-Type: application/x-www-form-urlencoded")
 	expect(t, r, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
-	if r.get("error.details.username") == nil || r.get("error.details.email") != nil {
+	if r.Get("error.details.username") == nil || r.Get("error.details.email") != nil {
 		t.Errorf("form login with a bad email: %s", r.Raw)
 	}
 	// None of the refused registrations created a user.
@@ -201,7 +201,7 @@ func TestRESTMeAndBearerScheme(t *testing.T) {
 	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
 		r := s.request(http.MethodGet, "/api/auth/me", nil, "Authorization: "+scheme+" "+a.Access)
 		expect(t, r, http.StatusOK, "")
-		if r.str("email") != a.Email || r.get("id") != a.ID || r.str("name") != a.Name {
+		if r.Str("email") != a.Email || r.Get("id") != a.ID || r.Str("name") != a.Name {
 			t.Errorf("me: %s", r.Raw)
 		}
 	}
@@ -213,7 +213,7 @@ func TestRESTRefreshRotationAndReuse(t *testing.T) {
 
 	r := s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": a.Refresh})
 	expect(t, r, http.StatusOK, "")
-	access2, refresh2 := r.str("access_token"), r.str("refresh_token")
+	access2, refresh2 := r.Str("access_token"), r.Str("refresh_token")
 	if refresh2 == a.Refresh || access2 == "" || r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("refresh did not rotate: %s", r.Raw)
 	}
@@ -239,16 +239,16 @@ func TestRESTRefreshGraceWindow(t *testing.T) {
 	// current refresh token and a fresh access token.
 	second := s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": a.Refresh})
 	expect(t, second, http.StatusOK, "")
-	if second.str("refresh_token") != first.str("refresh_token") {
+	if second.Str("refresh_token") != first.Str("refresh_token") {
 		t.Errorf("grace refresh returned another refresh token")
 	}
 	for _, r := range []*response{first, second} {
-		if s.meStatus(r.str("access_token")) != http.StatusOK {
+		if s.meStatus(r.Str("access_token")) != http.StatusOK {
 			t.Error("an access token from the grace window does not work")
 		}
 	}
 	// The chain goes on from the current token.
-	third := s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": first.str("refresh_token")})
+	third := s.request(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": first.Str("refresh_token")})
 	expect(t, third, http.StatusOK, "")
 }
 
@@ -313,10 +313,10 @@ func TestRESTChangePassword(t *testing.T) {
 	for _, c := range cases {
 		r := s.request(http.MethodPost, "/api/auth/change-password", c.body, bearer(a.Access))
 		expect(t, r, c.status, c.code)
-		if c.code == "BAD_REQUEST" && r.str("error.message") != "Current password is incorrect" {
-			t.Errorf("%s: message %q", c.name, r.str("error.message"))
+		if c.code == "BAD_REQUEST" && r.Str("error.message") != "Current password is incorrect" {
+			t.Errorf("%s: message %q", c.name, r.Str("error.message"))
 		}
-		if c.field != "" && r.get("error.details."+c.field) == nil {
+		if c.field != "" && r.Get("error.details."+c.field) == nil {
 			t.Errorf("%s: no details.%s: %s", c.name, c.field, r.Raw)
 		}
 	}
@@ -326,7 +326,7 @@ func TestRESTChangePassword(t *testing.T) {
 
 	r := s.request(http.MethodPost, "/api/auth/change-password", map[string]any{"current_password": a.Password, "new_password": "newSecurePassword"}, bearer(a.Access))
 	expect(t, r, http.StatusOK, "")
-	if r.get("success") != true || r.str("message") == "" {
+	if r.Get("success") != true || r.Str("message") == "" {
 		t.Errorf("body: %s", r.Raw)
 	}
 	if s.meStatus(a.Access) != http.StatusOK {
@@ -364,7 +364,7 @@ func TestRESTLogoutScopes(t *testing.T) {
 			}
 			r := s.request(http.MethodPost, "/api/auth/logout", body, bearer(a.Access))
 			expect(t, r, http.StatusOK, "")
-			if r.get("success") != true {
+			if r.Get("success") != true {
 				t.Errorf("body: %s", r.Raw)
 			}
 			if got := s.meStatus(a.Access) == http.StatusOK; got != c.callerSurvives {

@@ -28,8 +28,8 @@ func TestTokenFormat(t *testing.T) {
 				"ACCESS_TOKEN_EXPIRE_MINUTES": c.accessMinutes, "REFRESH_TOKEN_EXPIRE_DAYS": c.refreshDays})
 			r := s.request(http.MethodPost, "/api/auth/register", map[string]string{"name": "T", "email": newEmail(), "password": "securePassword123"})
 			expect(t, r, http.StatusCreated, "")
-			if r.get("expires_in") != float64(c.access/time.Second) {
-				t.Errorf("expires_in %v, want %v", r.get("expires_in"), c.access/time.Second)
+			if r.Get("expires_in") != float64(c.access/time.Second) {
+				t.Errorf("expires_in %v, want %v", r.Get("expires_in"), c.access/time.Second)
 			}
 			var sids []any
 			for _, tc := range []struct {
@@ -37,7 +37,7 @@ func TestTokenFormat(t *testing.T) {
 				life       time.Duration
 			}{{"access_token", "access", c.access}, {"refresh_token", "refresh", c.refresh}} {
 				claims := jwt.MapClaims{}
-				tok, err := jwt.NewParser(jwt.WithValidMethods([]string{c.alg})).ParseWithClaims(r.str(tc.field), claims,
+				tok, err := jwt.NewParser(jwt.WithValidMethods([]string{c.alg})).ParseWithClaims(r.Str(tc.field), claims,
 					func(*jwt.Token) (any, error) { return []byte(testSecret), nil })
 				if err != nil {
 					t.Fatalf("%s does not verify with SECRET_KEY and %s: %v", tc.field, c.alg, err)
@@ -64,7 +64,7 @@ func TestTokenFormat(t *testing.T) {
 			if sids[0] != sids[1] {
 				t.Errorf("access and refresh tokens name different sessions: %v", sids)
 			}
-			if s.meStatus(r.str("access_token")) != http.StatusOK {
+			if s.meStatus(r.Str("access_token")) != http.StatusOK {
 				t.Error("access token refused")
 			}
 		})

@@ -59,7 +59,7 @@ func TestCrashKill9(t *testing.T) {
 				mu.Lock()
 				users = append(users, created{email, goodPassword})
 				mu.Unlock()
-				token := r.str("refresh_token")
+				token := r.Str("refresh_token")
 				for j := 0; j < 3; j++ {
 					rr, err := srv.send(http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": token})
 					if err != nil {
@@ -71,7 +71,7 @@ func TestCrashKill9(t *testing.T) {
 					mu.Lock()
 					rotated = append(rotated, token)
 					mu.Unlock()
-					token = rr.str("refresh_token")
+					token = rr.Str("refresh_token")
 				}
 			}
 		}()

@@ -1,6 +1,6 @@
-// Package attacktest holds gqlauth's attack tests: one test per promise of
-// the "hard to abuse, hard to break" issue, each failing if its promise
-// breaks.
+// Package attacktest holds gqlauth's attack tests: one test per promise
+// that gqlauth is hard to abuse and hard to break, each failing if its
+// promise breaks.
 //
 //   - TestBruteForce: per-email and per-address login limits (429 with
 //     Retry-After, checked before any hash), spoofed and trusted

@@ -308,14 +308,14 @@ func TestGraphQLSessionsAttack(t *testing.T) {
 	if err != nil || last.Status != http.StatusOK {
 		t.Fatalf("login: %v", err)
 	}
-	token := last.str("access_token")
+	token := last.Str("access_token")
 	list := srv.gql(t, "{ sessions { id userAgent } }", nil, bearer(token))
-	sessions, _ := list.get("data.sessions").([]any)
+	sessions, _ := list.Get("data.sessions").([]any)
 	t.Logf("%d live sessions after 122 sign-ins", len(sessions))
 	if len(sessions) != 100 {
 		t.Errorf("%d live sessions after 122 sign-ins, want 100: %s", len(sessions), clip(list.Raw))
 	}
-	if s := list.str("data.sessions.0.userAgent"); len(s) > 256 {
+	if s := list.Str("data.sessions.0.userAgent"); len(s) > 256 {
 		t.Errorf("a %d-byte User-Agent was stored", len(s))
 	}
 	for _, method := range []string{http.MethodPost, http.MethodGet} {

@@ -30,7 +30,7 @@ func TestGraphQLAbuse(t *testing.T) {
 	t.Run("six aliased logins refused before anything runs", func(t *testing.T) {
 		a := srv.register(t)
 		r := srv.gql(t, aliasedLogins(6, a.Email, wrongPassword), nil)
-		if len(r.gqlCodes()) == 0 || r.hasData() {
+		if len(r.GQLCodes()) == 0 || r.HasData() {
 			t.Fatalf("6 aliased logins: status %d, want an error and no data: %s", r.Status, clip(r.Raw))
 		}
 		// Had any of the six run, the third failure would lock the email.
@@ -40,7 +40,7 @@ func TestGraphQLAbuse(t *testing.T) {
 	t.Run("three aliased wrong logins count as three failures", func(t *testing.T) {
 		a := srv.register(t)
 		r := srv.gql(t, aliasedLogins(3, a.Email, wrongPassword), nil)
-		if codes := r.gqlCodes(); strings.Join(codes, ",") != "UNAUTHORIZED,UNAUTHORIZED,UNAUTHORIZED" {
+		if codes := r.GQLCodes(); strings.Join(codes, ",") != "UNAUTHORIZED,UNAUTHORIZED,UNAUTHORIZED" {
 			t.Fatalf("3 aliased wrong logins: codes %v, want three UNAUTHORIZED: %s", codes, clip(r.Raw))
 		}
 		expect(t, mustLogin(t, srv, a.Email, a.Password), http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED")
@@ -49,7 +49,7 @@ func TestGraphQLAbuse(t *testing.T) {
 	t.Run("the limit stops aliases within one document", func(t *testing.T) {
 		a := srv.register(t)
 		r := srv.gql(t, aliasedLogins(5, a.Email, wrongPassword), nil)
-		codes := r.gqlCodes()
+		codes := r.GQLCodes()
 		count := map[string]int{}
 		for _, c := range codes {
 			count[c]++
@@ -67,7 +67,7 @@ func TestGraphQLAbuse(t *testing.T) {
 			t.Fatal("unbalanced query")
 		}
 		r := srv.gql(t, q, nil)
-		if len(r.gqlCodes()) == 0 || r.hasData() {
+		if len(r.GQLCodes()) == 0 || r.HasData() {
 			t.Fatalf("a %d-level introspection query: status %d, want an error and no data: %s", strings.Count(q, "{")-1, r.Status, clip(r.Raw))
 		}
 		if !strings.Contains(string(r.Raw), "deep") && !strings.Contains(string(r.Raw), "depth") {
@@ -84,11 +84,11 @@ func TestGraphQLAbuse(t *testing.T) {
 			}
 			b.WriteString(" }")
 			r := srv.gql(t, b.String(), nil)
-			if r.Status >= 500 || len(r.gqlCodes()) == 0 || r.hasData() {
+			if r.Status >= 500 || len(r.GQLCodes()) == 0 || r.HasData() {
 				t.Fatalf("%d aliases of me: status %d, want a 4xx or GraphQL error and no data: %s", n, r.Status, clip(r.Raw))
 			}
-			if r.Status == http.StatusOK && len(r.gqlCodes()) > 1 {
-				t.Fatalf("%d aliases of me were executed (%d errors), want one refusal before execution", n, len(r.gqlCodes()))
+			if r.Status == http.StatusOK && len(r.GQLCodes()) > 1 {
+				t.Fatalf("%d aliases of me were executed (%d errors), want one refusal before execution", n, len(r.GQLCodes()))
 			}
 		}
 	})
@@ -118,7 +118,7 @@ func TestGraphQLAbuse(t *testing.T) {
 
 	t.Run("WebSocket refusal is the error envelope", func(t *testing.T) {
 		r := srv.must(t, http.MethodGet, "/graphql", nil, wsHeaders...)
-		if r.str("error.code") == "" || r.get("success") != false {
+		if r.Str("error.code") == "" || r.Get("success") != false {
 			t.Fatalf("the refused WebSocket upgrade is not the error envelope (status %d, Content-Type %q, body %s)",
 				r.Status, r.Header.Get("Content-Type"), clip(r.Raw))
 		}
@@ -135,11 +135,11 @@ func TestGraphQLAbuse(t *testing.T) {
 	t.Run("no suggestions with introspection off", func(t *testing.T) {
 		quiet := startChild(t, map[string]string{"INTROSPECTION_ENABLED": "false"})
 		r := quiet.gql(t, "{ mee { id } }", nil)
-		if len(r.gqlCodes()) == 0 || strings.Contains(string(r.Raw), "Did you mean") {
+		if len(r.GQLCodes()) == 0 || strings.Contains(string(r.Raw), "Did you mean") {
 			t.Fatalf("a misspelt field with introspection off: %s; want an error without suggestions", clip(r.Raw))
 		}
 		r = quiet.gql(t, "{ __schema { types { name } } }", nil)
-		if len(r.gqlCodes()) == 0 || r.hasData() {
+		if len(r.GQLCodes()) == 0 || r.HasData() {
 			t.Fatalf("introspection with INTROSPECTION_ENABLED=false: %s; want an error and no data", clip(r.Raw))
 		}
 	})

@@ -75,7 +75,7 @@ func TestHashQueueUnderLoginStorm(t *testing.T) {
 							if r.Header.Get("Retry-After") == "" {
 								noRetry++
 							}
-							if r.str("error.code") != "SERVICE_UNAVAILABLE" {
+							if r.Str("error.code") != "SERVICE_UNAVAILABLE" {
 								badBody++
 							}
 						}

@@ -66,7 +66,7 @@ func TestHeadersAndTokens(t *testing.T) {
 				map[string]any{"e": b.Email, "p": b.Password}),
 		}
 		for name, r := range responses {
-			if r.Status/100 != 2 || (r.str("access_token") == "" && r.str("data.login.accessToken") == "") {
+			if r.Status/100 != 2 || (r.Str("access_token") == "" && r.Str("data.login.accessToken") == "") {
 				t.Errorf("%s: status %d without tokens: %s", name, r.Status, clip(r.Raw))
 				continue
 			}
@@ -119,9 +119,9 @@ func TestHeadersAndTokens(t *testing.T) {
 		for round := 0; round < 10; round++ {
 			for _, at := range attacks {
 				// Fresh connections: the server may close them after refusing.
-				client := newClient(&http.Transport{DisableKeepAlives: true})
+				client := newClient(srv.URL, &http.Transport{DisableKeepAlives: true})
 				start := time.Now()
-				r, err := sendWith(client, srv.URL, http.MethodGet, "/api/auth/me", nil, at.headers...)
+				r, err := client.Send(http.MethodGet, "/api/auth/me", nil, at.headers...)
 				took := time.Since(start)
 				if took > 2*time.Second {
 					t.Fatalf("%s: answered after %v, want < 2s", at.name, took)

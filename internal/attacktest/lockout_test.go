@@ -58,7 +58,7 @@ func TestStrangerCannotLockOut(t *testing.T) {
 					tc.owner, tc.stranger, r.Status, clip(r.Raw))
 			}
 			g := srv.gql(t, gqlLogin, map[string]any{"e": a.Email, "p": a.Password}, xff(tc.owner))
-			if g.str("data.login.accessToken") == "" {
+			if g.Str("data.login.accessToken") == "" {
 				t.Fatalf("GraphQL login of the owner from %s: %s", tc.owner, clip(g.Raw))
 			}
 			// The owner's success is not the stranger's.
@@ -198,12 +198,12 @@ func TestChangePasswordIsNotAHashOracle(t *testing.T) {
 				}
 				n := 0
 				for _, f := range []string{"c1", "c2", "c3", "c4"} {
-					if r.get("data."+f) == true {
+					if r.Get("data."+f) == true {
 						n++
 					}
 				}
 				changed.Add(int64(n))
-				codes := r.gqlCodes()
+				codes := r.GQLCodes()
 				if len(codes) == 0 {
 					continue
 				}
@@ -264,12 +264,12 @@ func TestChangePasswordIsNotAHashOracle(t *testing.T) {
 	// The same over GraphQL, from another address: b has one attempt left.
 	g := prox.gql(t, `mutation($a: String!, $b: String!) { changePassword(input: {currentPassword: $a, newPassword: $b}) }`,
 		map[string]any{"a": bp[0], "b": bp[1]}, bearer(b.Access), xff("2001:db8:cc:1::1"))
-	if g.get("data.changePassword") != true {
+	if g.Get("data.changePassword") != true {
 		t.Fatalf("b's third change from another address: %s", clip(g.Raw))
 	}
 	g = prox.gql(t, `mutation($a: String!, $b: String!) { changePassword(input: {currentPassword: $a, newPassword: $b}) }`,
 		map[string]any{"a": bp[1], "b": bp[0]}, bearer(b.Access), xff("2001:db8:cc:1::2"))
-	if codes := g.gqlCodes(); len(codes) != 1 || codes[0] != "RATE_LIMIT_EXCEEDED" || g.Header.Get("Retry-After") == "" {
+	if codes := g.GQLCodes(); len(codes) != 1 || codes[0] != "RATE_LIMIT_EXCEEDED" || g.Header.Get("Retry-After") == "" {
 		t.Fatalf("b's fourth change over GraphQL: codes %v, Retry-After %q: %s", codes, g.Header.Get("Retry-After"), clip(g.Raw))
 	}
 	if !strings.Contains(srv.logs()+prox.logs(), "rate limit exceeded") {

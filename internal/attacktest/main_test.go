@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx", for reading rows
 	_ "github.com/mattn/go-sqlite3"    // "sqlite3", for integrity_check and reading rows
 
+	"gqlauth/internal/testclient"
 	"gqlauth/internal/testenv"
 )
 
@@ -147,7 +147,7 @@ type child struct {
 	Addr   string // 127.0.0.1:PORT
 	Env    map[string]string
 	stderr *capBuffer
-	client *http.Client
+	client *testclient.Client
 	tr     *http.Transport
 
 	done     chan struct{} // closed when the process has exited
@@ -243,16 +243,15 @@ func startChildFrom(t *testing.T, bin string, env map[string]string) *child {
 		MaxIdleConnsPerHost: 128,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	c.client = newClient(c.tr)
+	c.client = newClient(c.URL, c.tr)
 	return c
 }
 
-func newClient(tr http.RoundTripper) *http.Client {
-	return &http.Client{
-		Transport:     tr,
-		Timeout:       20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+// newClient is a client of base over tr that gives up after 20 seconds.
+func newClient(base string, tr http.RoundTripper) *testclient.Client {
+	c := testclient.New(base, tr)
+	c.HTTP.Timeout = 20 * time.Second
+	return c
 }
 
 // pid is the child's process id.
@@ -340,93 +339,11 @@ func (w *capBuffer) String() string {
 // ---------------------------------------------------------------- requests
 
 // reply is a decoded HTTP response.
-type reply struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	JSON   map[string]any
-	Took   time.Duration
-}
+type reply = testclient.Response
 
-// get returns the value at a dotted path of the JSON body; numeric parts
-// index arrays.
-func (r *reply) get(path string) any { return testenv.Lookup(r.JSON, path) }
-
-func (r *reply) str(path string) string {
-	s, _ := r.get(path).(string)
-	return s
-}
-
-// gqlCodes lists extensions.code of every GraphQL error, in order.
-func (r *reply) gqlCodes() []string {
-	errs, _ := r.get("errors").([]any)
-	var out []string
-	for i := range errs {
-		out = append(out, r.str("errors."+strconv.Itoa(i)+".extensions.code"))
-	}
-	return out
-}
-
-// hasData reports whether a GraphQL response carries any data.
-func (r *reply) hasData() bool {
-	d, ok := r.JSON["data"]
-	if !ok || d == nil {
-		return false
-	}
-	m, ok := d.(map[string]any)
-	return !ok || len(m) > 0
-}
-
-// send sends one request. body is nil, a string or []byte (sent as is, as
-// JSON unless a Content-Type header says otherwise) or any other value (sent
-// as JSON). Headers are "Name: value". Safe for concurrent use.
+// send sends one request (testclient.Client.Send). Safe for concurrent use.
 func (c *child) send(method, path string, body any, headers ...string) (*reply, error) {
-	return sendWith(c.client, c.URL, method, path, body, headers...)
-}
-
-func sendWith(client *http.Client, base, method, path string, body any, headers ...string) (*reply, error) {
-	var raw []byte
-	switch b := body.(type) {
-	case nil:
-	case string:
-		raw = []byte(b)
-	case []byte:
-		raw = b
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			return nil, err
-		}
-		raw = j
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, err
-	}
-	r := &reply{Status: resp.StatusCode, Header: resp.Header, Raw: out, Took: time.Since(start)}
-	_ = json.Unmarshal(out, &r.JSON)
-	return r, nil
+	return c.client.Send(method, path, body, headers...)
 }
 
 // must is send that fails the test on a transport error. Only for the
@@ -450,24 +367,13 @@ func (c *child) gql(t *testing.T, query string, vars map[string]any, headers ...
 	return c.must(t, http.MethodPost, "/graphql", body, headers...)
 }
 
-func bearer(token string) string { return "Authorization: Bearer " + token }
-
-// expect fails unless r has status and, when code is set, the envelope
-// with that error code.
-func expect(t *testing.T, r *reply, status int, code string) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d; body %s", r.Status, status, clip(r.Raw))
-	}
-	if code != "" {
-		if got := r.str("error.code"); got != code {
-			t.Fatalf("error.code %q, want %q; body %s", got, code, clip(r.Raw))
-		}
-		if r.get("success") != false || r.str("error.message") == "" {
-			t.Fatalf("not the error envelope: %s", clip(r.Raw))
-		}
-	}
-}
+var (
+	bearer = testclient.Bearer
+	// expect fails unless r has status and, when code is set, the envelope
+	// with that error code.
+	expect = testclient.Expect
+	clip   = testclient.Clip
+)
 
 // expectRetryAfter fails unless r carries a positive whole Retry-After.
 func expectRetryAfter(t *testing.T, r *reply) {
@@ -505,7 +411,7 @@ func (c *child) register(t *testing.T) *account {
 	a := &account{Email: newEmail(), Password: goodPassword}
 	r := c.must(t, http.MethodPost, "/api/auth/register", map[string]string{"name": "Attack Test", "email": a.Email, "password": a.Password})
 	expect(t, r, http.StatusCreated, "")
-	a.Access, a.Refresh = r.str("access_token"), r.str("refresh_token")
+	a.Access, a.Refresh = r.Str("access_token"), r.Str("refresh_token")
 	if a.Access == "" || a.Refresh == "" {
 		t.Fatalf("register returned no tokens: %s", clip(r.Raw))
 	}
@@ -523,15 +429,6 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// clip shortens a body for failure messages.
-func clip(b []byte) string {
-	const max = 600
-	if len(b) > max {
-		return string(b[:max]) + "…"
-	}
-	return string(b)
 }
 
 // tail is the end of s, for failure messages.

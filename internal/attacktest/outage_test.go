@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,16 +19,14 @@ const outageBound = 10 * time.Second
 
 // proxiedServer starts gqlauth on a fresh PostgreSQL schema reached through
 // a TCP proxy that the test can cut, stall and restore. It skips without
-// TEST_DATABASE_URL. The machine's PostgreSQL itself is never touched.
+// a PostgreSQL (testenv.RequirePostgres). The machine's PostgreSQL itself
+// is never touched.
 func proxiedServer(t *testing.T) (*child, *tcpProxy, *account) {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("TEST_DATABASE_URL is not set: the outage tests need PostgreSQL (they cut its connection with a TCP proxy)")
-	}
+	base := testenv.RequirePostgres(t)
 	u, err := url.Parse(base)
 	if err != nil || u.Hostname() == "" {
-		t.Skipf("TEST_DATABASE_URL has no TCP host to proxy: %q", base)
+		t.Skipf("the PostgreSQL URL has no TCP host to proxy: %q", base)
 	}
 	target := u.Host
 	if u.Port() == "" {
@@ -59,12 +56,12 @@ type outageProbe struct {
 	ok func(r *reply) (bool, string)
 }
 
-// sender sends one request (child.send, or sendWith on another client).
+// sender sends one request (child.send, or another client's Send).
 type sender func(method, path string, body any, headers ...string) (*reply, error)
 
 func outageProbes(send sender, a *account) []outageProbe {
 	unavailable := func(r *reply) (bool, string) {
-		if r.Status != http.StatusServiceUnavailable || r.str("error.code") != "SERVICE_UNAVAILABLE" || r.get("success") != false {
+		if r.Status != http.StatusServiceUnavailable || r.Str("error.code") != "SERVICE_UNAVAILABLE" || r.Get("success") != false {
 			return false, "want 503 SERVICE_UNAVAILABLE envelope, got " + http.StatusText(r.Status) + " " + clip(r.Raw)
 		}
 		return true, ""
@@ -80,7 +77,7 @@ func outageProbes(send sender, a *account) []outageProbe {
 		{"POST /graphql { me }", func() (*reply, error) {
 			return send(http.MethodPost, "/graphql", map[string]any{"query": "{ me { id } }"}, bearer(a.Access))
 		}, func(r *reply) (bool, string) {
-			if codes := r.gqlCodes(); r.Status != http.StatusOK || len(codes) != 1 || codes[0] != "SERVICE_UNAVAILABLE" || r.hasData() {
+			if codes := r.GQLCodes(); r.Status != http.StatusOK || len(codes) != 1 || codes[0] != "SERVICE_UNAVAILABLE" || r.HasData() {
 				return false, "want 200 with one SERVICE_UNAVAILABLE error, got " + clip(r.Raw)
 			}
 			return true, ""
@@ -160,10 +157,10 @@ func TestDatabaseOutage(t *testing.T) {
 func TestDatabaseStall(t *testing.T) {
 	srv, proxy, a := proxiedServer(t)
 	// Bounded clients: a hang is reported, not waited out.
-	bounded := newClient(&http.Transport{MaxIdleConnsPerHost: 8})
-	bounded.Timeout = outageBound + 2*time.Second
+	bounded := newClient(srv.URL, &http.Transport{MaxIdleConnsPerHost: 8})
+	bounded.HTTP.Timeout = outageBound + 2*time.Second
 	send := func(method, path string, body any, headers ...string) (*reply, error) {
-		return sendWith(bounded, srv.URL, method, path, body, headers...)
+		return bounded.Send(method, path, body, headers...)
 	}
 
 	proxy.stall(true)

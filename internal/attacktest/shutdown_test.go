@@ -76,7 +76,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 	// Logins on their own connections, certainly received before SIGTERM:
 	// they queue behind one hash slot, so they are in flight at the signal.
-	fresh := newClient(&http.Transport{DisableKeepAlives: true})
+	fresh := newClient(srv.URL, &http.Transport{DisableKeepAlives: true})
 	type probe struct {
 		status int
 		err    error
@@ -87,7 +87,7 @@ func TestGracefulShutdown(t *testing.T) {
 		pg.Add(1)
 		go func() {
 			defer pg.Done()
-			r, err := sendWith(fresh, srv.URL, http.MethodPost, "/api/auth/login/json",
+			r, err := fresh.Send(http.MethodPost, "/api/auth/login/json",
 				map[string]string{"email": a.Email, "password": a.Password})
 			probes[i].err = err
 			if r != nil {
@@ -105,7 +105,7 @@ func TestGracefulShutdown(t *testing.T) {
 	var after []result
 	for i := 0; i < 5; i++ {
 		start := time.Now()
-		r, err := sendWith(fresh, srv.URL, http.MethodGet, "/api/auth/me", nil, bearer(a.Access))
+		r, err := fresh.Send(http.MethodGet, "/api/auth/me", nil, bearer(a.Access))
 		res := result{what: "new me", start: start, end: time.Now(), err: err}
 		if r != nil {
 			res.status = r.Status

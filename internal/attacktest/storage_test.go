@@ -46,14 +46,14 @@ func TestPasswordStorageAndLogs(t *testing.T) {
 			expect(t, mustLogin(t, srv, a.Email, wrongPassword), http.StatusUnauthorized, "UNAUTHORIZED")
 			r := mustLogin(t, srv, a.Email, a.Password)
 			expect(t, r, http.StatusOK, "")
-			addToken("login access", r.str("access_token"))
-			addToken("login refresh", r.str("refresh_token"))
+			addToken("login access", r.Str("access_token"))
+			addToken("login refresh", r.Str("refresh_token"))
 
-			r = srv.must(t, http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": r.str("refresh_token")})
+			r = srv.must(t, http.MethodPost, "/api/auth/refresh", map[string]string{"refresh_token": r.Str("refresh_token")})
 			expect(t, r, http.StatusOK, "")
-			access := r.str("access_token")
+			access := r.Str("access_token")
 			addToken("refreshed access", access)
-			addToken("refreshed refresh", r.str("refresh_token"))
+			addToken("refreshed refresh", r.Str("refresh_token"))
 
 			r = srv.must(t, http.MethodPost, "/api/auth/change-password",
 				map[string]string{"current_password": wrongPassword, "new_password": newPassword}, bearer(access))
@@ -70,12 +70,12 @@ func TestPasswordStorageAndLogs(t *testing.T) {
 			// The same secrets through GraphQL variables, a failure included.
 			g := srv.gql(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken refreshToken } }`,
 				map[string]any{"e": a.Email, "p": newPassword})
-			addToken("graphql access", g.str("data.login.accessToken"))
-			addToken("graphql refresh", g.str("data.login.refreshToken"))
+			addToken("graphql access", g.Str("data.login.accessToken"))
+			addToken("graphql refresh", g.Str("data.login.refreshToken"))
 			srv.gql(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }`,
 				map[string]any{"e": a.Email, "p": wrongPassword})
 			srv.gql(t, `mutation($t: String!) { refresh(refreshToken: $t) { accessToken } }`,
-				map[string]any{"t": g.str("data.login.refreshToken")})
+				map[string]any{"t": g.Str("data.login.refreshToken")})
 			// Malformed GraphQL carrying a password in its variables.
 			srv.must(t, http.MethodPost, "/graphql", `{"query":"mutation { login(","variables":{"p":"`+newPassword+`"}}`)
 			srv.must(t, http.MethodPost, "/graphql", `{"query":"{ me { id } }","variables":"`+newPassword+`"}`)
@@ -145,7 +145,7 @@ func TestLegacyBcryptAndHugePasswords(t *testing.T) {
 	huge := strings.Repeat("p", 60<<10)
 	r := srv.must(t, http.MethodPost, "/api/auth/register", map[string]string{"name": "Huge", "email": newEmail(), "password": huge})
 	expect(t, r, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
-	if r.get("error.details.password") == nil {
+	if r.Get("error.details.password") == nil {
 		t.Fatalf("a 60 KB password at register: %s, want the problem under password", clip(r.Raw))
 	}
 	for _, pw := range []string{strings.Repeat("p", 256), huge} {

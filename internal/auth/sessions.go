@@ -290,8 +290,9 @@ func activeSession(sid string, now time.Time) []predicate.Session {
 // userOfActiveSession matches the user who owns session sid, if it is active.
 // It is user.HasSessionsWith(activeSession(…)) written as an uncorrelated
 // `users.id IN (SELECT sessions.user_id FROM sessions WHERE …)`: SQLite runs
-// the correlated EXISTS that HasSessionsWith builds at ~10 µs a row, the IN
-// form at ~4 µs (BenchmarkTokenCheckSQL), and this is every token check.
+// the correlated EXISTS that HasSessionsWith builds about three times slower
+// than the IN form (BenchmarkTokenCheckSQL; figures in docs/benchmarks.md),
+// and this is every token check.
 func userOfActiveSession(sid string, now time.Time) predicate.User {
 	return func(s *sql.Selector) {
 		t := sql.Table(session.Table)

@@ -21,9 +21,9 @@ import (
 // it through a UserQuery on every call cost about half of a token check
 // (pprof: sql.Builder.Ident, predicate closures, per-column scan values).
 // Because the text never changes, the drivers' per-connection statement
-// caches (mattn's _stmt_cache_size, pgx's default) keep it prepared, which
-// is what issue 5 asks of hot statements. TestTokenCheckMatchesEntQuery
-// holds it to the UserQuery it replaces.
+// caches (mattn's _stmt_cache_size, pgx's default) keep it prepared, as
+// every hot statement should be. TestTokenCheckMatchesEntQuery holds it to
+// the UserQuery it replaces.
 type tokenCheck struct {
 	query string
 	// at[i] is where argument i (uid, sid, now) goes in the statement's

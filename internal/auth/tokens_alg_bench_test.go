@@ -1,7 +1,7 @@
 package auth_test
 
 // Signing and verifying one token per algorithm, to compare EdDSA, ES256 and
-// RS256 with HS256 (issue 14):
+// RS256 with HS256:
 //
 //	go test -run '^$' -bench 'TokenAlg' ./internal/auth
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,15 +16,8 @@ import (
 	"gqlauth/internal/testenv"
 )
 
-// redisURL is the Redis the tests may use; CI sets TEST_REDIS_URL.
-func redisURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		t.Skip("TEST_REDIS_URL not set: skipping Redis limiter tests")
-	}
-	return u
-}
+// redisURL is the Redis the tests may use (testenv.RedisURL).
+func redisURL(t *testing.T) string { return testenv.RedisURL(t) }
 
 func newTestRedis(t *testing.T, rawURL string, now func() time.Time) *Redis {
 	t.Helper()
