@@ -31,6 +31,7 @@ type transportError struct {
 	status  int
 	code    string
 	message string
+	allow   string // the Allow header of a 405
 }
 
 func (e *transportError) write(w http.ResponseWriter) {
@@ -47,13 +48,16 @@ func (e *transportError) write(w http.ResponseWriter) {
 		Error   problem    `json:"error"`
 		Errors  []gqlError `json:"errors"`
 	}{Error: problem{e.message, e.code}, Errors: []gqlError{{e.message, map[string]string{"code": e.code}}}})
+	if e.allow != "" {
+		w.Header().Set("Allow", e.allow)
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(e.status)
 	_, _ = w.Write(append(b, '\n'))
 }
 
 func badRequest(msg string) *transportError {
-	return &transportError{http.StatusBadRequest, string(auth.CodeBadRequest), msg}
+	return &transportError{status: http.StatusBadRequest, code: string(auth.CodeBadRequest), message: msg}
 }
 
 // admit applies the transport rules gqlgen leaves to us before it sees the
@@ -67,16 +71,16 @@ func (h *Handler) admit(r *http.Request) *transportError {
 	}
 	if r.Method == http.MethodGet {
 		if !onlyQueries(r, h.maxTokens) {
-			return &transportError{http.StatusMethodNotAllowed, codeMethodNotAllowed, "Mutations must use POST"}
+			return &transportError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, message: "Mutations must use POST", allow: http.MethodPost}
 		}
 		return nil
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		return &transportError{http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "Content-Type must be application/json"}
+		return &transportError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType, message: "Content-Type must be application/json"}
 	}
 	b, err := io.ReadAll(r.Body)
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-		return &transportError{http.StatusRequestEntityTooLarge, codePayloadTooLarge, "Request body is too large"}
+		return &transportError{status: http.StatusRequestEntityTooLarge, code: codePayloadTooLarge, message: "Request body is too large"}
 	} else if err != nil {
 		return badRequest("Could not read request body")
 	}
