@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -70,7 +71,11 @@ func (h *Handler) admit(r *http.Request) *transportError {
 		return badRequest("WebSocket transport is not supported")
 	}
 	if r.Method == http.MethodGet {
-		if !onlyQueries(r, h.maxTokens) {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil || !decodes(q.Get("variables")) || !decodes(q.Get("extensions")) {
+			return badRequest("Query string is not a valid GraphQL request")
+		}
+		if !onlyQueries(q, h.maxTokens) {
 			return &transportError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, message: "Mutations must use POST", allow: http.MethodPost}
 		}
 		return nil
@@ -94,20 +99,30 @@ func (h *Handler) admit(r *http.Request) *transportError {
 	// gqlgen would answer a body it cannot decode (not JSON, members of
 	// the wrong type) with the whole body echoed back, passwords included:
 	// decode it as gqlgen does first.
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if dec.Decode(&graphql.RawParams{}) != nil {
+	if gqlgenDecode(b, &graphql.RawParams{}) != nil {
 		return badRequest("Request body is not a valid GraphQL request")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	return nil
 }
 
+// gqlgenDecode decodes JSON as gqlgen's transports do.
+func gqlgenDecode(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// decodes reports whether a GET parameter holding a JSON object (variables,
+// extensions) is absent or decodes as gqlgen decodes it.
+func decodes(param string) bool {
+	return param == "" || gqlgenDecode([]byte(param), &map[string]any{}) == nil
+}
+
 // onlyQueries reports whether a GET request's operation is not a mutation
 // (or subscription). A document that does not parse, or names no
 // operation, is left to gqlgen, which reports it.
-func onlyQueries(r *http.Request, maxTokens int) bool {
-	q := r.URL.Query()
+func onlyQueries(q url.Values, maxTokens int) bool {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: q.Get("query")}, maxTokens)
 	if err != nil {
 		return true

@@ -33,6 +33,8 @@ func TestTransportAnswers(t *testing.T) {
 		{"not an object", http.MethodPost, "/graphql", "application/json", `"{__typename}"`, [2]string{}, 400, "BAD_REQUEST", ""},
 		{"not JSON", http.MethodPost, "/graphql", "application/json", `{"query": `, [2]string{}, 400, "BAD_REQUEST", ""},
 		{"wrong member type", http.MethodPost, "/graphql", "application/json", `{"query": 5, "variables": {"password": "hunter2hunter2"}}`, [2]string{"Accept", "application/graphql-response+json"}, 400, "BAD_REQUEST", ""},
+		{"bad query string", http.MethodGet, "/graphql?query=%zz", "", "", [2]string{}, 400, "BAD_REQUEST", ""},
+		{"variables not an object", http.MethodGet, "/graphql?query={__typename}&variables=[1]", "", "", [2]string{}, 400, "BAD_REQUEST", ""},
 		{"websocket", http.MethodGet, "/graphql?query={__typename}", "", "", [2]string{"Upgrade", "websocket"}, 400, "BAD_REQUEST", ""},
 		{"query over GET", http.MethodGet, "/graphql?query={__typename}", "", "", [2]string{}, 200, "", ""},
 		{"query over POST", http.MethodPost, "/graphql", "application/json", `{"query":"{__typename}"}`, [2]string{}, 200, "", ""},
