@@ -46,6 +46,5 @@ func NewMetrics(o MetricsOptions) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.router.Handle("GET /metrics", guardMetrics(o.Metrics, o.Token, s.log))
-	s.router.addFallbacks()
-	return s.edge(s.router.mux)
+	return s.edge(s.router)
 }

@@ -255,7 +255,7 @@ func (s *server) logRequest(r *http.Request, rec *recorder, start time.Time) {
 		status = http.StatusOK
 	}
 	elapsed := time.Since(start)
-	route := s.routeOf(r)
+	route := routeOf(r)
 	attrs := []slog.Attr{
 		slog.String("request_id", RequestID(r.Context())),
 		slog.String("method", r.Method),
@@ -275,8 +275,8 @@ func (s *server) logRequest(r *http.Request, rec *recorder, start time.Time) {
 // routeOf names the route for logs and metrics without the raw path, which
 // would let a scanner blow up label sets: the matched pattern, or
 // "unmatched" for requests that no route took.
-func (s *server) routeOf(r *http.Request) string {
-	if r.Pattern == "" || s.router.fallback[r.Pattern] {
+func routeOf(r *http.Request) string {
+	if r.Pattern == "" {
 		return "unmatched"
 	}
 	return r.Pattern

@@ -60,7 +60,7 @@ func New(o Options) http.Handler {
 		s.maxBody = 64 << 10
 	}
 	s.routes(o)
-	var h http.Handler = s.router.mux
+	var h http.Handler = s.router
 	if len(o.CORSOrigins) > 0 {
 		h = cors.New(cors.Options{
 			AllowedOrigins:   o.CORSOrigins,
@@ -108,7 +108,6 @@ func (s *server) routes(o Options) {
 	if o.Mount != nil {
 		o.Mount(mux)
 	}
-	mux.addFallbacks()
 }
 
 // Mux is where Options.Mount adds routes, as on an http.ServeMux.
@@ -116,54 +115,45 @@ type Mux interface {
 	Handle(pattern string, h http.Handler)
 }
 
-// router is the mux, with an answer in the error envelope for every request
-// that no route takes: a known path asked with another method is 405 with
-// Allow, from the methods registered for it; any other path is 404. Both
-// are routes of their own (fallbacks), so the mux's answer is final.
+// router is the mux, and for every request that no route takes an answer
+// in the error envelope: a known path asked with another method is 405
+// with Allow, from the methods registered for it; any other path is 404.
+// A second mux, holding every path without its method, matches the path
+// exactly as the first does (wildcards, subtrees, unclean paths alike).
 type router struct {
-	mux       *http.ServeMux
-	methods   map[string][]string // path → the methods of its routes
-	anyMethod map[string]bool     // paths registered without a method
-	fallback  map[string]bool     // the patterns addFallbacks registered
+	mux   *http.ServeMux
+	paths *http.ServeMux      // every path, for any method
+	allow map[string][]string // path pattern → the methods of its routes
 }
 
 func newRouter() *router {
-	return &router{mux: http.NewServeMux(), methods: map[string][]string{},
-		anyMethod: map[string]bool{}, fallback: map[string]bool{}}
+	return &router{mux: http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{}}
 }
 
 // Handle registers h for pattern, "METHOD /path" or "/path".
 func (rt *router) Handle(pattern string, h http.Handler) {
 	rt.mux.Handle(pattern, h)
-	if method, path, ok := strings.Cut(pattern, " "); ok {
-		rt.methods[path] = append(rt.methods[path], method)
-	} else {
-		rt.anyMethod[pattern] = true
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return // any method: never a 405
 	}
+	if _, seen := rt.allow[path]; !seen {
+		rt.paths.Handle(path, http.NotFoundHandler()) // only matched, never served
+	}
+	rt.allow[path] = append(rt.allow[path], method)
 }
 
-// addFallbacks registers the 405 answer of every path and the 404 of all
-// others; it comes after the last route.
-func (rt *router) addFallbacks() {
-	for path, methods := range rt.methods {
-		if !rt.anyMethod[path] {
-			rt.mux.Handle(path, methodNotAllowed(strings.Join(methods, ", ")))
-			rt.fallback[path] = true
-		}
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := rt.mux.Handler(r); pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
 	}
-	if !rt.anyMethod["/"] {
-		rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, r, nil, problem(auth.CodeNotFound, "Not found"))
-		})
-		rt.fallback["/"] = true
-	}
-}
-
-func methodNotAllowed(allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
+	if _, path := rt.paths.Handler(r); len(rt.allow[path]) > 0 {
+		w.Header().Set("Allow", strings.Join(rt.allow[path], ", "))
 		writeError(w, r, nil, problem(codeMethodNotAllowed, "Method not allowed"))
-	})
+		return
+	}
+	writeError(w, r, nil, problem(auth.CodeNotFound, "Not found"))
 }
 
 func handleHealth() http.Handler {

@@ -41,6 +41,8 @@ func TestRoutingAnswers(t *testing.T) {
 		{"GET", "/api/auth/register", 405, "METHOD_NOT_ALLOWED", "POST", "unmatched"},
 		{"GET", "/nope", 404, "NOT_FOUND", "", "unmatched"},
 		{"POST", "/", 404, "NOT_FOUND", "", "unmatched"},
+		{"GET", "/files/../../etc/passwd", 404, "NOT_FOUND", "", "unmatched"}, // not redirected
+		{"POST", "/files/../mounted", 405, "METHOD_NOT_ALLOWED", "GET", "unmatched"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			routes = nil
