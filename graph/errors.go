@@ -51,7 +51,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["fields"] = fields
 		}
 		if svcErr.RetryAfter > 0 {
-			gqlErr.Extensions["retryAfter"] = retrySeconds(svcErr.RetryAfter)
+			gqlErr.Extensions["retryAfter"] = int((svcErr.RetryAfter + 999_999_999) / 1e9)
 		}
 		return gqlErr
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -144,6 +143,3 @@ func retryAfter(h http.Header, resp *graphql.Response) {
 		h.Set("Retry-After", strconv.Itoa(longest))
 	}
 }
-
-// retrySeconds rounds a wait up to whole seconds.
-func retrySeconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
