@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -107,10 +108,14 @@ const maxMessage = 1024
 
 // InterceptResponse bounds an answer: data over maxBytes is replaced by
 // an error, and past MaxErrors errors the last one says how many were cut.
+// It also sets Retry-After, which must be known before the body is written.
 func (l *documentLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp == nil {
 		return nil
+	}
+	if st, ok := ctx.Value(stateKey{}).(*answerState); ok {
+		retryAfter(st.header, resp)
 	}
 	if len(resp.Data) > l.maxBytes {
 		resp.Data = json.RawMessage("null")
@@ -134,33 +139,56 @@ func (l *documentLimit) InterceptResponse(ctx context.Context, next graphql.Resp
 // answerState follows one request through gqlgen.
 type answerState struct {
 	executed bool
+	header   http.Header // the response's, for Retry-After
 }
 
 type stateKey struct{}
 
-// ServeHTTP answers one GraphQL request. An answer to a request that never
-// ran (it did not parse, validate or pass the limits) has no data entry,
-// as the GraphQL spec says; gqlgen would write "data": null.
+// ServeHTTP answers one GraphQL request. Transport errors are answered
+// before gqlgen sees the request. An answer to a request that never ran
+// (it did not parse, validate or pass the limits) has no data entry, as the
+// GraphQL spec says; gqlgen would write "data": null.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	st := &answerState{}
+	w.Header().Set("Cache-Control", "no-store")
+	if e := h.admit(r); e != nil {
+		e.write(w)
+		return
+	}
+	st := &answerState{header: w.Header()}
 	sw := &answerWriter{ResponseWriter: w, st: st}
 	h.Server.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 	sw.finish()
 }
 
-// answerWriter holds back the body of an answer that never ran, to drop
-// its data entry.
+// answerWriter names the charset gqlgen's JSON content types leave out,
+// and holds back the body of an answer that never ran, to drop its data
+// entry.
 type answerWriter struct {
 	http.ResponseWriter
-	st      *answerState
-	decided bool
-	hold    bool
-	buf     bytes.Buffer
+	st          *answerState
+	wroteHeader bool
+	decided     bool
+	hold        bool
+	buf         bytes.Buffer
 }
 
 func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+func (w *answerWriter) WriteHeader(status int) {
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		h := w.Header()
+		if ct := h.Get("Content-Type"); strings.HasSuffix(ct, "json") {
+			h.Set("Content-Type", ct+"; charset=utf-8")
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
 func (w *answerWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
 	if !w.decided {
 		w.decided = true
 		w.hold = !w.st.executed

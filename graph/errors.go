@@ -39,7 +39,6 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		if svcErr.RetryAfter > 0 {
 			gqlErr.Extensions["retryAfter"] = int((svcErr.RetryAfter + 999_999_999) / 1e9)
-			auth.NoteRetryAfter(ctx, svcErr.RetryAfter)
 		}
 		return gqlErr
 	}

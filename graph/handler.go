@@ -67,10 +67,12 @@ var sensitiveFields = map[string]bool{"login": true, "register": true, "refresh"
 // extensions) with this API's answer rules around it.
 type Handler struct {
 	*handler.Server
+	maxTokens int
 }
 
 // NewHandler returns the GraphQL HTTP handler: POST (JSON) and GET (queries
-// only) transports, nothing else — no multipart, WebSocket or batching.
+// only) transports, nothing else — no multipart, WebSocket or batching. It
+// writes every answer of /graphql itself, transport errors included.
 //
 // Every document is parsed and measured by one linear walk (fragments
 // expanded and memoised, introspection included) before gqlgen validates
@@ -117,7 +119,7 @@ func NewHandler(svc *auth.Service, o Options) *Handler {
 		introspection: o.Introspection,
 		maxBytes:      maxBytes,
 	})
-	return &Handler{Server: srv}
+	return &Handler{Server: srv, maxTokens: o.MaxTokens}
 }
 
 func limitError(msg string) *gqlerror.Error {

@@ -196,7 +196,7 @@ func (d *deps) handler() http.Handler {
 		Auth:    d.svc,
 		GraphQL: gql,
 		Ready:   d.db.Ping,
-		Mount: func(mux *http.ServeMux) {
+		Mount: func(mux rest.Mux) {
 			webui.Register(mux, webui.Options{Playground: cfg.Playground, Docs: cfg.Docs})
 		},
 		Playground:     cfg.Playground,

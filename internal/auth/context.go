@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"sync"
-	"time"
 )
 
 // Client describes who is calling, as far as the transport knows.
@@ -52,34 +51,4 @@ func KnownPrincipal(ctx context.Context) *Principal {
 	// so a later Principal call cannot race with this read.
 	c.once.Do(func() { c.err = unauthorized(MsgInvalidCredentials) })
 	return c.principal
-}
-
-type retryNoteKey struct{}
-
-// retryNote is the longest wait any error of one request asked for.
-type retryNote struct {
-	mu sync.Mutex
-	d  time.Duration
-}
-
-// WithRetryNote returns ctx carrying a note of the longest Retry-After the
-// request's errors ask for (NoteRetryAfter), and a function that reads it:
-// for GraphQL, whose errors travel in the body while the header must be set
-// before it.
-func WithRetryNote(ctx context.Context) (context.Context, func() time.Duration) {
-	n := &retryNote{}
-	return context.WithValue(ctx, retryNoteKey{}, n), func() time.Duration {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		return n.d
-	}
-}
-
-// NoteRetryAfter records d in ctx's note, if any (fields resolve concurrently).
-func NoteRetryAfter(ctx context.Context, d time.Duration) {
-	if n, _ := ctx.Value(retryNoteKey{}).(*retryNote); n != nil {
-		n.mu.Lock()
-		n.d = max(n.d, d)
-		n.mu.Unlock()
-	}
 }

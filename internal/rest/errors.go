@@ -50,20 +50,6 @@ type errorBody struct {
 	Details map[string][]string `json:"details,omitempty"`
 }
 
-// graphqlEnvelope is the error body on /graphql for failures before GraphQL
-// runs (body too large, wrong content type, not JSON): the contract's
-// envelope and a GraphQL `errors` list together, so both kinds of client
-// read it.
-type graphqlEnvelope struct {
-	envelope
-	Errors []graphqlError `json:"errors"`
-}
-
-type graphqlError struct {
-	Message    string         `json:"message"`
-	Extensions map[string]any `json:"extensions"`
-}
-
 // problem builds a transport error that the service does not know about.
 func problem(code auth.Code, msg string) *auth.Error { return &auth.Error{Code: code, Message: msg} }
 
@@ -89,16 +75,5 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
-	body := envelope{Error: errorBody{Message: e.Message, Code: string(e.Code), Details: e.Fields}}
-	if isGraphQLPath(r) {
-		ext := map[string]any{"code": string(e.Code)}
-		if len(e.Fields) > 0 {
-			ext["fields"] = e.Fields
-		}
-		writeJSON(w, status, graphqlEnvelope{envelope: body, Errors: []graphqlError{{Message: e.Message, Extensions: ext}}})
-		return
-	}
-	writeJSON(w, status, body)
+	writeJSON(w, status, envelope{Error: errorBody{Message: e.Message, Code: string(e.Code), Details: e.Fields}})
 }
-
-func isGraphQLPath(r *http.Request) bool { return r.URL.Path == "/graphql" }

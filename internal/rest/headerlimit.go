@@ -119,7 +119,7 @@ func rewriteLibraryError(b []byte) []byte {
 	}
 	payload, _ := json.Marshal(envelope{Error: errorBody{Message: msg, Code: code}})
 	h := http.Header{}
-	securityHeaders(h)
+	setSecurityHeaders(h)
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(payload)))
 	h.Set("Connection", "close")

@@ -41,10 +41,10 @@ type MetricsOptions struct {
 // /metrics and nothing else, behind the same edge as the public surface
 // (security headers, request ids, the header cap, the error envelope).
 func NewMetrics(o MetricsOptions) http.Handler {
-	s := &server{mux: http.NewServeMux(), log: o.Logger, maxBody: 1 << 10}
+	s := &server{router: newRouter(), log: o.Logger, maxBody: 1 << 10}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.mux.Handle("GET /metrics", guardMetrics(o.Metrics, o.Token, s.log))
-	return s.edge(http.HandlerFunc(s.dispatch))
+	s.router.Handle("GET /metrics", guardMetrics(o.Metrics, o.Token, s.log))
+	return s.edge(s.router)
 }

@@ -16,51 +16,25 @@ import (
 	"gqlauth/internal/auth"
 )
 
-// recorder remembers the status for logs and metrics, and adds the utf-8
-// charset to JSON responses that do not name one (gqlgen's do not).
+// recorder remembers the status and size of a response, for the log line
+// and metrics.
 type recorder struct {
 	http.ResponseWriter
-	req     *http.Request
-	status  int
-	bytes   int
-	swallow bool // a plain-text error was replaced by the envelope
-}
-
-// plainErrors maps the statuses that handlers outside this package (the
-// web UI's file server, net/http helpers) answer in plain text to the
-// envelope's codes.
-var plainErrors = map[int]*auth.Error{
-	http.StatusNotFound:         problem(auth.CodeNotFound, "Not found"),
-	http.StatusMethodNotAllowed: problem(codeMethodNotAllowed, "Method not allowed"),
-	http.StatusBadRequest:       problem(auth.CodeBadRequest, "Bad request"),
+	status int
+	bytes  int
 }
 
 func (rec *recorder) WriteHeader(status int) {
 	if rec.status != 0 {
 		return
 	}
-	h := rec.ResponseWriter.Header()
-	if e, ok := plainErrors[status]; ok && strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
-		// Every error on every path is the envelope.
-		h.Del("Content-Type")
-		h.Del("Content-Length")
-		writeError(rec.ResponseWriter, rec.req, nil, e)
-		rec.status, rec.swallow = status, true
-		return
-	}
 	rec.status = status
-	if ct := h.Get("Content-Type"); strings.HasSuffix(ct, "json") {
-		h.Set("Content-Type", ct+"; charset=utf-8")
-	}
 	rec.ResponseWriter.WriteHeader(status)
 }
 
 func (rec *recorder) Write(b []byte) (int, error) {
 	if rec.status == 0 {
-		rec.WriteHeader(http.StatusOK)
-	}
-	if rec.swallow {
-		return len(b), nil
+		rec.status = http.StatusOK
 	}
 	n, err := rec.ResponseWriter.Write(b)
 	rec.bytes += n
@@ -149,9 +123,9 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// securityHeaders are set on every response. Pages that need more (the
-// Playground) replace the CSP with their own.
-func securityHeaders(h http.Header) {
+// setSecurityHeaders sets the headers every response carries. Pages that
+// need more (the Playground) replace the CSP with their own.
+func setSecurityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -159,57 +133,119 @@ func securityHeaders(h http.Header) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 }
 
-// edge wraps the whole surface: panics become 500 envelopes, every request
-// gets an id, security headers, a header-block cap, a body cap, a deadline, its caller's address
-// and bearer token in the context, and one log line.
-func (s *server) edge(next http.Handler) http.Handler {
+type middleware func(http.Handler) http.Handler
+
+// edge wraps the whole surface in the middlewares every request passes
+// through, outermost first.
+func (s *server) edge(h http.Handler) http.Handler {
+	chain := []middleware{
+		requestID,       // X-Request-ID, and the id in the context
+		securityHeaders, // on every response
+		s.caller,        // the caller's address and bearer token in the context
+		s.deadline,      // REQUEST_TIMEOUT
+		s.logRequests,   // one log line and the metrics, with the final status
+		s.recoverPanics, // a panic is a 500 envelope
+		s.capHeaders,    // 431 past MaxHeaderBytes
+		s.capBody,       // 413 past MaxBodyBytes, when a handler reads that far
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		h = chain[i](h)
+	}
+	return h
+}
+
+// requestID takes the client's X-Request-ID when it is plain, else makes
+// one, and sends it back.
+func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &recorder{ResponseWriter: w, req: r}
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		securityHeaders(rec.Header())
-		rec.Header().Set("X-Request-ID", id)
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
 
-		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-		ctx = auth.WithClient(ctx, auth.Client{IP: clientIP(r, s.trusted), UserAgent: r.UserAgent()})
-		ctx = auth.WithBearer(ctx, bearerToken(r))
-		if s.requestTimeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, s.requestTimeout)
-			defer cancel()
-		}
-		r = r.WithContext(ctx)
-		rec.req = r
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w.Header())
+		next.ServeHTTP(w, r)
+	})
+}
 
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.log.ErrorContext(ctx, "panic", slog.String("panic", fmt.Sprint(p)), slog.String("request_id", id))
-				if rec.status == 0 {
-					writeError(rec, r, nil, auth.Internal(fmt.Errorf("panic: %v", p)))
-				}
-			}
-			s.logRequest(r, rec, start)
-		}()
+// caller puts the caller's address and user agent, and the bearer token
+// (verified later, at most once), in the context.
+func (s *server) caller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := auth.WithClient(r.Context(), auth.Client{IP: clientIP(r, s.trusted), UserAgent: r.UserAgent()})
+		next.ServeHTTP(w, r.WithContext(auth.WithBearer(ctx, bearerToken(r))))
+	})
+}
 
-		if headerBytes(r) > MaxHeaderBytes {
-			rec.Header().Set("Connection", "close")
-			writeError(rec, r, s.log, errHeadersTooLarge)
-			return
-		}
-		if r.ContentLength > s.maxBody {
-			writeError(rec, r, s.log, errTooLarge)
-			return
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(rec, r.Body, s.maxBody)
-		}
+func (s *server) deadline(next http.Handler) http.Handler {
+	if s.requestTimeout <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// logRequests writes one log line per request and reports it to Observe.
+// The route is the pattern the mux records in r.Pattern, so nothing
+// between here and the mux may replace the request.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		defer s.logRequest(r, rec, start)
 		next.ServeHTTP(rec, r)
+	})
+}
+
+// recoverPanics answers a handler's panic with a 500 envelope, unless the
+// answer had begun. It sits inside logRequests, whose recorder tells.
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.ErrorContext(r.Context(), "panic", slog.String("panic", fmt.Sprint(p)), slog.String("request_id", RequestID(r.Context())))
+			if rec, ok := w.(*recorder); !ok || rec.status == 0 {
+				writeError(w, r, nil, auth.Internal(fmt.Errorf("panic: %v", p)))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) capHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if headerBytes(r) > MaxHeaderBytes {
+			w.Header().Set("Connection", "close")
+			writeError(w, r, s.log, errHeadersTooLarge)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// capBody caps every request body; a handler reading past the cap gets
+// an *http.MaxBytesError and answers 413.
+func (s *server) capBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -237,10 +273,11 @@ func (s *server) logRequest(r *http.Request, rec *recorder, start time.Time) {
 }
 
 // routeOf names the route for logs and metrics without the raw path, which
-// would let a scanner blow up label sets.
+// would let a scanner blow up label sets: the matched pattern, or
+// "unmatched" for requests that no route took.
 func routeOf(r *http.Request) string {
-	if r.Pattern != "" {
-		return r.Pattern
+	if r.Pattern == "" {
+		return "unmatched"
 	}
-	return "unmatched"
+	return r.Pattern
 }

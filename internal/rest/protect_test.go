@@ -28,7 +28,7 @@ func TestRequireAuthOnOwnRoutes(t *testing.T) {
 	})
 	h := rest.New(rest.Options{
 		Auth: svc.Service, MaxBodyBytes: 64 << 10, RequestTimeout: 30 * time.Second,
-		Mount: func(mux *http.ServeMux) {
+		Mount: func(mux rest.Mux) {
 			mux.Handle("GET /api/hello", rest.RequireAuth(svc.Service, auth.RoleUser)(hello))
 			mux.Handle("GET /api/reports", rest.RequireAuth(svc.Service, auth.RoleAdmin)(hello))
 		},

@@ -18,8 +18,8 @@ import (
 type Options struct {
 	Auth    *auth.Service
 	GraphQL http.Handler // mounted at /graphql
-	// Mount adds further routes (the Playground and docs) to the mux.
-	Mount func(mux *http.ServeMux)
+	// Mount adds further routes (the Playground and docs).
+	Mount func(mux Mux)
 	// Ready reports whether the database answers, for /readyz.
 	Ready          func(ctx context.Context) error
 	Playground     bool // GET / redirects to /playground
@@ -39,7 +39,7 @@ type Options struct {
 }
 
 type server struct {
-	mux            *http.ServeMux
+	router         *router
 	log            *slog.Logger
 	maxBody        int64
 	requestTimeout time.Duration
@@ -50,7 +50,7 @@ type server struct {
 // New returns the handler for the whole HTTP surface.
 func New(o Options) http.Handler {
 	s := &server{
-		mux: http.NewServeMux(), log: o.Logger, maxBody: o.MaxBodyBytes,
+		router: newRouter(), log: o.Logger, maxBody: o.MaxBodyBytes,
 		requestTimeout: o.RequestTimeout, trusted: o.TrustedProxies, observe: o.Observe,
 	}
 	if s.log == nil {
@@ -60,7 +60,7 @@ func New(o Options) http.Handler {
 		s.maxBody = 64 << 10
 	}
 	s.routes(o)
-	var h http.Handler = http.HandlerFunc(s.dispatch)
+	var h http.Handler = s.router
 	if len(o.CORSOrigins) > 0 {
 		h = cors.New(cors.Options{
 			AllowedOrigins:   o.CORSOrigins,
@@ -76,65 +76,84 @@ func New(o Options) http.Handler {
 
 // routes lists the whole surface.
 func (s *server) routes(o Options) {
-	svc, log := o.Auth, s.log
-	s.mux.Handle("POST /api/auth/register", handleRegister(svc, log))
-	s.mux.Handle("POST /api/auth/login/json", handleLoginJSON(svc, log))
-	s.mux.Handle("POST /api/auth/login", handleLoginForm(svc, log))
-	s.mux.Handle("POST /api/auth/refresh", handleRefresh(svc, log))
+	svc, log, mux := o.Auth, s.log, s.router
+	mux.Handle("POST /api/auth/register", handleRegister(svc, log))
+	mux.Handle("POST /api/auth/login/json", handleLoginJSON(svc, log))
+	mux.Handle("POST /api/auth/login", handleLoginForm(svc, log))
+	mux.Handle("POST /api/auth/refresh", handleRefresh(svc, log))
 	signedIn := requireAuth(svc, auth.RoleUser, log)
-	s.mux.Handle("GET /api/auth/me", signedIn(handleMe()))
-	s.mux.Handle("POST /api/auth/change-password", signedIn(handleChangePassword(svc, log)))
-	s.mux.Handle("POST /api/auth/logout", signedIn(handleLogout(svc, log)))
-	s.mux.Handle("POST /api/auth/forgot-password", handleForgotPassword(svc, log))
-	s.mux.Handle("POST /api/auth/reset-password", handleResetPassword(svc, log))
-	s.mux.Handle("POST /api/auth/verify-email", handleVerifyEmail(svc, log))
-	s.mux.Handle("POST /api/auth/resend-verification", signedIn(handleResendVerification(svc, log)))
+	mux.Handle("GET /api/auth/me", signedIn(handleMe()))
+	mux.Handle("POST /api/auth/change-password", signedIn(handleChangePassword(svc, log)))
+	mux.Handle("POST /api/auth/logout", signedIn(handleLogout(svc, log)))
+	mux.Handle("POST /api/auth/forgot-password", handleForgotPassword(svc, log))
+	mux.Handle("POST /api/auth/reset-password", handleResetPassword(svc, log))
+	mux.Handle("POST /api/auth/verify-email", handleVerifyEmail(svc, log))
+	mux.Handle("POST /api/auth/resend-verification", signedIn(handleResendVerification(svc, log)))
 
-	gql := graphqlEdge(o.GraphQL, log)
-	s.mux.Handle("GET /graphql", gql)
-	s.mux.Handle("POST /graphql", gql)
+	if o.GraphQL != nil {
+		// The GraphQL handler applies GraphQL's transport rules itself.
+		mux.Handle("GET /graphql", o.GraphQL)
+		mux.Handle("POST /graphql", o.GraphQL)
+	}
 
-	s.mux.Handle("GET /.well-known/jwks.json", handleJWKS(o.Keys))
-	s.mux.Handle("GET /healthz", handleHealth())
-	s.mux.Handle("GET /readyz", handleReady(o.Ready, log))
+	mux.Handle("GET /.well-known/jwks.json", handleJWKS(o.Keys))
+	mux.Handle("GET /healthz", handleHealth())
+	mux.Handle("GET /readyz", handleReady(o.Ready, log))
 	if o.Metrics != nil {
-		s.mux.Handle("GET /metrics", guardMetrics(o.Metrics, o.MetricsToken, log))
+		mux.Handle("GET /metrics", guardMetrics(o.Metrics, o.MetricsToken, log))
 	}
 	if o.Playground {
-		s.mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
+		mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
 	}
 	if o.Mount != nil {
-		o.Mount(s.mux)
+		o.Mount(mux)
 	}
 }
 
-// probeMethods are tried to tell a wrong method (405) from an unknown path.
-var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+// Mux is where Options.Mount adds routes, as on an http.ServeMux.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
 
-// dispatch serves matched routes and answers everything else with the error
-// envelope: 405 with Allow for a known path, 404 otherwise.
-func (s *server) dispatch(w http.ResponseWriter, r *http.Request) {
-	if h, pattern := s.mux.Handler(r); pattern != "" {
-		// Served directly rather than through mux.ServeHTTP, which would
-		// match the route a second time; no route uses path values.
-		r.Pattern = pattern
-		h.ServeHTTP(w, r)
+// router is the mux, and for every request that no route takes an answer
+// in the error envelope: a known path asked with another method is 405
+// with Allow, from the methods registered for it; any other path is 404.
+// A second mux, holding every path without its method, matches the path
+// exactly as the first does (wildcards, subtrees, unclean paths alike).
+type router struct {
+	mux   *http.ServeMux
+	paths *http.ServeMux      // every path, for any method
+	allow map[string][]string // path pattern → the methods of its routes
+}
+
+func newRouter() *router {
+	return &router{mux: http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{}}
+}
+
+// Handle registers h for pattern, "METHOD /path" or "/path".
+func (rt *router) Handle(pattern string, h http.Handler) {
+	rt.mux.Handle(pattern, h)
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return // any method: never a 405
+	}
+	if _, seen := rt.allow[path]; !seen {
+		rt.paths.Handle(path, http.NotFoundHandler()) // only matched, never served
+	}
+	rt.allow[path] = append(rt.allow[path], method)
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := rt.mux.Handler(r); pattern != "" {
+		rt.mux.ServeHTTP(w, r)
 		return
 	}
-	var allowed []string
-	for _, m := range probeMethods {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" {
-			allowed = append(allowed, m)
-		}
-	}
-	if len(allowed) > 0 {
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		writeError(w, r, s.log, problem(codeMethodNotAllowed, "Method not allowed"))
+	if _, path := rt.paths.Handler(r); len(rt.allow[path]) > 0 {
+		w.Header().Set("Allow", strings.Join(rt.allow[path], ", "))
+		writeError(w, r, nil, problem(codeMethodNotAllowed, "Method not allowed"))
 		return
 	}
-	writeError(w, r, s.log, problem(auth.CodeNotFound, "Not found"))
+	writeError(w, r, nil, problem(auth.CodeNotFound, "Not found"))
 }
 
 func handleHealth() http.Handler {

@@ -108,7 +108,7 @@ func assetHandler(s *surface) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := s.lookup(strings.TrimPrefix(r.URL.Path, s.prefix))
 		if !ok {
-			http.NotFound(w, r)
+			notFound(w)
 			return
 		}
 		secure(w.Header(), fileCSP)
@@ -128,6 +128,15 @@ func openAPIHandler() http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		serve(w, r, catalog()["openapi.json"])
 	})
+}
+
+// notFound answers an unknown file under an asset prefix in the API's
+// error envelope, as every error of the server is.
+func notFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte(`{"success":false,"error":{"message":"Not found","code":"NOT_FOUND"}}` + "\n"))
 }
 
 // secure sets the headers every response of this package carries.

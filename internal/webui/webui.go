@@ -18,10 +18,16 @@ type Options struct {
 	Docs bool
 }
 
+// Mux is where Register adds routes: an http.ServeMux, or a router with
+// its own not-found and method answers.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
 // Register adds the routes of the enabled surfaces to mux, which must
 // understand Go 1.22 method patterns. Disabled surfaces add nothing, so the
 // caller's own not-found handling answers for them.
-func Register(mux *http.ServeMux, opts Options) {
+func Register(mux Mux, opts Options) {
 	if opts.Playground {
 		mux.Handle("GET /playground", pageHandler(playground, pageData{Docs: opts.Docs}))
 		mux.Handle("GET /playground/assets/", assetHandler(playground))

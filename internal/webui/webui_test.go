@@ -236,8 +236,14 @@ func TestNotFound(t *testing.T) {
 		"/docs/assets/vendor/graphiql/graphiql.min.js",
 		"/docs/assets/vendor/graphiql/graphiql.min.js.map",
 	} {
-		if res := get(t, mux, u); res.StatusCode != http.StatusNotFound {
+		res := get(t, mux, u)
+		if res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", u, res.StatusCode)
+		}
+		// An unknown file under an asset prefix is answered here, in the
+		// envelope.
+		if b := body(t, res); !strings.Contains(b, `"code":"NOT_FOUND"`) {
+			t.Errorf("GET %s: body %s", u, b)
 		}
 	}
 }
