@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -159,11 +160,17 @@ func (d *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727274)") //nolint:errcheck
 	}
+	// Ent's migration writes to its package-level table descriptions, so
+	// two in one process (tests run several servers) must not overlap.
+	migrating.Lock()
+	defer migrating.Unlock()
 	if err := d.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrating schema: %w", err)
 	}
 	return nil
 }
+
+var migrating sync.Mutex
 
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
