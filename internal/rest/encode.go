@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"gqlauth/internal/auth"
@@ -91,14 +93,37 @@ func parseObject(b []byte) (object, error) {
 	return obj, nil
 }
 
-// str reads a required string field, recording a problem when it is
-// missing, null or not a string.
-func (o object) str(p auth.Problems, name string) string {
-	v, present := o.optStr(p, name)
-	if !present {
-		p.Add(name, "Field required")
+// decode reads a JSON object body into T, a struct of strings named by json
+// tags, required unless omitempty. Unknown members are ignored; the problems
+// of all fields (see object.optStr) come back as one validation error.
+func decode[T any](r *http.Request) (T, error) {
+	var req T
+	obj, err := decodeObject(r)
+	if err != nil {
+		return req, err
 	}
-	return v
+	p := auth.Problems{}
+	v := reflect.ValueOf(&req).Elem()
+	for i := range v.NumField() {
+		name, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		s, present := obj.optStr(p, name)
+		if !present && opts != "omitempty" {
+			p.Add(name, "Field required")
+		}
+		v.Field(i).SetString(s)
+	}
+	return req, p.Err()
+}
+
+// serve adapts a REST handler that writes its success answer or returns an
+// error: the error is written as the envelope, with its field names as the
+// REST contract spells them.
+func serve(log *slog.Logger, h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, log, restFields(err, nil))
+		}
+	})
 }
 
 // optStr reads an optional string field; present is false when it is

@@ -80,47 +80,56 @@ func restFields(err error, renamed map[string]string) error {
 	return &out
 }
 
+// The request bodies, one per route (see decode).
+type (
+	registerRequest struct {
+		Name     string `json:"name"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	loginRequest struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	refreshRequest struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	changePasswordRequest struct {
+		CurrentPassword string `json:"current_password"`
+		NewPassword     string `json:"new_password"`
+	}
+	logoutRequest struct {
+		Scope string `json:"scope,omitempty"`
+	}
+)
+
 func handleRegister(svc *auth.Service, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := decodeObject(r)
+	return serve(log, func(w http.ResponseWriter, r *http.Request) error {
+		in, err := decode[registerRequest](r)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
-		p := auth.Problems{}
-		in := auth.RegisterInput{Name: body.str(p, "name"), Email: body.str(p, "email"), Password: body.str(p, "password")}
-		if err := p.Err(); err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		pair, err := svc.Register(r.Context(), in)
+		pair, err := svc.Register(r.Context(), auth.RegisterInput{Name: in.Name, Email: in.Email, Password: in.Password})
 		if err != nil {
-			writeError(w, r, log, restFields(err, nil))
-			return
+			return err
 		}
 		writeTokens(w, http.StatusCreated, pair)
+		return nil
 	})
 }
 
 func handleLoginJSON(svc *auth.Service, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := decodeObject(r)
+	return serve(log, func(w http.ResponseWriter, r *http.Request) error {
+		in, err := decode[loginRequest](r)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
-		p := auth.Problems{}
-		email, password := body.str(p, "email"), body.str(p, "password")
-		if err := p.Err(); err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		pair, err := svc.Login(r.Context(), email, password)
+		pair, err := svc.Login(r.Context(), in.Email, in.Password)
 		if err != nil {
-			writeError(w, r, log, restFields(err, nil))
-			return
+			return err
 		}
 		writeTokens(w, http.StatusOK, pair)
+		return nil
 	})
 }
 
@@ -128,69 +137,58 @@ func handleLoginJSON(svc *auth.Service, log *slog.Logger) http.Handler {
 // email) and password. A JSON body is taken too, as login/json.
 func handleLoginForm(svc *auth.Service, log *slog.Logger) http.Handler {
 	asJSON := handleLoginJSON(svc, log)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serve(log, func(w http.ResponseWriter, r *http.Request) error {
 		ct := r.Header.Get("Content-Type")
 		if isJSON(ct) {
 			asJSON.ServeHTTP(w, r)
-			return
+			return nil
 		}
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/x-www-form-urlencoded" {
-			writeError(w, r, log, problem(codeUnsupportedMediaType, "Content-Type must be application/x-www-form-urlencoded or application/json"))
-			return
+			return problem(codeUnsupportedMediaType, "Content-Type must be application/x-www-form-urlencoded or application/json")
 		}
 		b, err := readBody(r)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
 		form, err := url.ParseQuery(string(b))
 		if err != nil {
-			writeError(w, r, log, problem(auth.CodeBadRequest, "Request body is not a valid form"))
-			return
+			return problem(auth.CodeBadRequest, "Request body is not a valid form")
 		}
 		p := auth.Problems{}
-		username, password := form.Get("username"), form.Get("password")
-		if username == "" {
+		in := loginRequest{Email: form.Get("username"), Password: form.Get("password")}
+		if in.Email == "" {
 			p.Add("username", "Field required")
 		}
-		if password == "" {
+		if in.Password == "" {
 			p.Add("password", "Field required")
 		}
 		if gt := form.Get("grant_type"); gt != "" && gt != "password" {
 			p.Add("grant_type", "Must be \"password\"")
 		}
 		if err := p.Err(); err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
-		pair, err := svc.Login(r.Context(), username, password)
+		pair, err := svc.Login(r.Context(), in.Email, in.Password)
 		if err != nil {
-			writeError(w, r, log, restFields(err, map[string]string{"email": "username"}))
-			return
+			return restFields(err, map[string]string{"email": "username"})
 		}
 		writeTokens(w, http.StatusOK, pair)
+		return nil
 	})
 }
 
 func handleRefresh(svc *auth.Service, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := decodeObject(r)
+	return serve(log, func(w http.ResponseWriter, r *http.Request) error {
+		in, err := decode[refreshRequest](r)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
-		p := auth.Problems{}
-		token := body.str(p, "refresh_token")
-		if err := p.Err(); err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		pair, err := svc.Refresh(r.Context(), token)
+		pair, err := svc.Refresh(r.Context(), in.RefreshToken)
 		if err != nil {
-			writeError(w, r, log, restFields(err, nil))
-			return
+			return err
 		}
 		writeTokens(w, http.StatusOK, pair)
+		return nil
 	})
 }
 
@@ -203,49 +201,34 @@ func handleMe() http.Handler {
 }
 
 func handleChangePassword(svc *auth.Service, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serve(log, func(w http.ResponseWriter, r *http.Request) error {
 		pr := Principal(r.Context())                  // requireAuth admitted it
 		if err := svc.CheckVerified(pr); err != nil { // REQUIRE_EMAIL_VERIFICATION
-			writeError(w, r, log, err)
-			return
+			return err
 		}
-		body, err := decodeObject(r)
+		in, err := decode[changePasswordRequest](r)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
-		p := auth.Problems{}
-		current, next := body.str(p, "current_password"), body.str(p, "new_password")
-		if err := p.Err(); err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		if err := svc.ChangePassword(r.Context(), pr, current, next); err != nil {
-			writeError(w, r, log, restFields(err, nil))
-			return
+		if err := svc.ChangePassword(r.Context(), pr, in.CurrentPassword, in.NewPassword); err != nil {
+			return err
 		}
 		writeJSON(w, http.StatusOK, successResponse{Success: true, Message: "Password changed successfully"})
+		return nil
 	})
 }
 
 func handleLogout(svc *auth.Service, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serve(log, func(w http.ResponseWriter, r *http.Request) error {
 		pr := Principal(r.Context()) // requireAuth admitted it
-		body, err := decodeObject(r)
+		in, err := decode[logoutRequest](r)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
-		p := auth.Problems{}
-		scope, _ := body.optStr(p, "scope")
-		if err := p.Err(); err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		if err := svc.Logout(r.Context(), pr, auth.LogoutScope(strings.ToUpper(scope))); err != nil {
-			writeError(w, r, log, restFields(err, nil))
-			return
+		if err := svc.Logout(r.Context(), pr, auth.LogoutScope(strings.ToUpper(in.Scope))); err != nil {
+			return err
 		}
 		writeJSON(w, http.StatusOK, successResponse{Success: true, Message: "Successfully logged out"})
+		return nil
 	})
 }
