@@ -17,19 +17,12 @@ import (
 	"gqlauth/internal/auth"
 )
 
-// Transport-level codes of the API's error envelope.
-const (
-	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
-	codePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
-)
-
 // transportError is the answer to a request that never reaches GraphQL:
 // the API's error envelope with a GraphQL errors list beside it, so both
 // kinds of client read it.
 type transportError struct {
 	status  int
-	code    string
+	code    auth.Code
 	message string
 	allow   string // the Allow header of a 405
 }
@@ -47,7 +40,7 @@ func (e *transportError) write(w http.ResponseWriter) {
 		Success bool       `json:"success"`
 		Error   problem    `json:"error"`
 		Errors  []gqlError `json:"errors"`
-	}{Error: problem{e.message, e.code}, Errors: []gqlError{{e.message, map[string]string{"code": e.code}}}})
+	}{Error: problem{e.message, string(e.code)}, Errors: []gqlError{{e.message, map[string]string{"code": string(e.code)}}}})
 	if e.allow != "" {
 		w.Header().Set("Allow", e.allow)
 	}
@@ -57,7 +50,7 @@ func (e *transportError) write(w http.ResponseWriter) {
 }
 
 func badRequest(msg string) *transportError {
-	return &transportError{status: http.StatusBadRequest, code: string(auth.CodeBadRequest), message: msg}
+	return &transportError{status: http.StatusBadRequest, code: auth.CodeBadRequest, message: msg}
 }
 
 // admit applies the transport rules gqlgen leaves to us before it sees the
@@ -75,16 +68,16 @@ func (h *Handler) admit(r *http.Request) *transportError {
 			return badRequest("Query string is not a valid GraphQL request")
 		}
 		if !onlyQueries(q, h.maxTokens) {
-			return &transportError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, message: "Mutations must use POST", allow: http.MethodPost}
+			return &transportError{status: http.StatusMethodNotAllowed, code: auth.CodeMethodNotAllowed, message: "Mutations must use POST", allow: http.MethodPost}
 		}
 		return nil
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		return &transportError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType, message: "Content-Type must be application/json"}
+		return &transportError{status: http.StatusUnsupportedMediaType, code: auth.CodeUnsupportedMediaType, message: "Content-Type must be application/json"}
 	}
 	b, err := io.ReadAll(r.Body)
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-		return &transportError{status: http.StatusRequestEntityTooLarge, code: codePayloadTooLarge, message: "Request body is too large"}
+		return &transportError{status: http.StatusRequestEntityTooLarge, code: auth.CodePayloadTooLarge, message: "Request body is too large"}
 	} else if err != nil {
 		return badRequest("Could not read request body")
 	}

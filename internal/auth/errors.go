@@ -25,6 +25,15 @@ const (
 	CodeRateLimited        Code = "RATE_LIMIT_EXCEEDED"
 	CodeInternal           Code = "INTERNAL_ERROR"
 	CodeServiceUnavailable Code = "SERVICE_UNAVAILABLE"
+
+	// Transport codes: the service never produces them, both HTTP fronts
+	// (the REST shim and GraphQL's transport) do.
+	CodeUnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
+	CodePayloadTooLarge      Code = "PAYLOAD_TOO_LARGE"
+	CodeMethodNotAllowed     Code = "METHOD_NOT_ALLOWED"
+	// CodeHeadersTooLarge goes with 431, which the contract asks for
+	// without naming a code.
+	CodeHeadersTooLarge Code = "HEADERS_TOO_LARGE"
 )
 
 // Messages shared by both transports.

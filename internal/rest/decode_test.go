@@ -36,7 +36,7 @@ func TestDecode(t *testing.T) {
 		{"not an object", `["t"]`, "application/json", req{}, auth.CodeValidation, map[string][]string{"body": {"Input should be a JSON object"}}},
 		{"trailing data", `{"token":"t"} x`, "application/json", req{}, auth.CodeBadRequest, nil},
 		{"not JSON", `{"token":`, "application/json", req{}, auth.CodeBadRequest, nil},
-		{"media type", `{"token":"t"}`, "text/plain", req{}, codeUnsupportedMediaType, nil},
+		{"media type", `{"token":"t"}`, "text/plain", req{}, auth.CodeUnsupportedMediaType, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))

@@ -34,8 +34,8 @@ type object map[string]json.RawMessage
 
 var (
 	errNotJSON       = problem(auth.CodeBadRequest, "Request body is not valid JSON")
-	errTooLarge      = problem(codePayloadTooLarge, "Request body is too large")
-	errMediaTypeJSON = problem(codeUnsupportedMediaType, "Content-Type must be application/json")
+	errTooLarge      = problem(auth.CodePayloadTooLarge, "Request body is too large")
+	errMediaTypeJSON = problem(auth.CodeUnsupportedMediaType, "Content-Type must be application/json")
 )
 
 // isJSON reports whether the Content-Type is application/json (any

@@ -13,28 +13,21 @@ import (
 	"gqlauth/internal/auth"
 )
 
-// Transport-level codes that the service never produces.
-const (
-	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
-	codePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
-	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-)
-
 // statusOf is the one code→status table.
 var statusOf = map[auth.Code]int{
-	auth.CodeUnauthorized:       http.StatusUnauthorized,
-	auth.CodeForbidden:          http.StatusForbidden,
-	auth.CodeValidation:         http.StatusUnprocessableEntity,
-	auth.CodeConflict:           http.StatusConflict,
-	auth.CodeBadRequest:         http.StatusBadRequest,
-	auth.CodeNotFound:           http.StatusNotFound,
-	auth.CodeRateLimited:        http.StatusTooManyRequests,
-	auth.CodeInternal:           http.StatusInternalServerError,
-	auth.CodeServiceUnavailable: http.StatusServiceUnavailable,
-	codeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
-	codePayloadTooLarge:         http.StatusRequestEntityTooLarge,
-	codeMethodNotAllowed:        http.StatusMethodNotAllowed,
-	codeHeadersTooLarge:         http.StatusRequestHeaderFieldsTooLarge,
+	auth.CodeUnauthorized:         http.StatusUnauthorized,
+	auth.CodeForbidden:            http.StatusForbidden,
+	auth.CodeValidation:           http.StatusUnprocessableEntity,
+	auth.CodeConflict:             http.StatusConflict,
+	auth.CodeBadRequest:           http.StatusBadRequest,
+	auth.CodeNotFound:             http.StatusNotFound,
+	auth.CodeRateLimited:          http.StatusTooManyRequests,
+	auth.CodeInternal:             http.StatusInternalServerError,
+	auth.CodeServiceUnavailable:   http.StatusServiceUnavailable,
+	auth.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	auth.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	auth.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	auth.CodeHeadersTooLarge:      http.StatusRequestHeaderFieldsTooLarge,
 }
 
 // envelope is the error body of every path:

@@ -144,7 +144,7 @@ func handleLoginForm(svc *auth.Service, log *slog.Logger) http.Handler {
 			return nil
 		}
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/x-www-form-urlencoded" {
-			return problem(codeUnsupportedMediaType, "Content-Type must be application/x-www-form-urlencoded or application/json")
+			return problem(auth.CodeUnsupportedMediaType, "Content-Type must be application/x-www-form-urlencoded or application/json")
 		}
 		b, err := readBody(r)
 		if err != nil {

@@ -21,9 +21,7 @@ const MaxHeaderBytes = 64 << 10
 // what one connection can make the server hold.
 const LibraryMaxHeaderBytes = 256 << 10
 
-const codeHeadersTooLarge = "HEADERS_TOO_LARGE"
-
-var errHeadersTooLarge = problem(codeHeadersTooLarge, "Request header fields too large")
+var errHeadersTooLarge = problem(auth.CodeHeadersTooLarge, "Request header fields too large")
 
 // headerBytes is the size of r's header block as it came on the wire, up to
 // the spacing the parser dropped: the request line, Host and every field,
@@ -104,7 +102,7 @@ func rewriteLibraryError(b []byte) []byte {
 	var code, msg string
 	switch {
 	case status == http.StatusRequestHeaderFieldsTooLarge:
-		code, msg = codeHeadersTooLarge, errHeadersTooLarge.Message
+		code, msg = string(auth.CodeHeadersTooLarge), errHeadersTooLarge.Message
 	case status == http.StatusNotImplemented:
 		code, msg = "NOT_IMPLEMENTED", "Not implemented: "+printable(string(body))
 	case status == http.StatusHTTPVersionNotSupported:

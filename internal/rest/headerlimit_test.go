@@ -19,7 +19,7 @@ func TestRewriteLibraryError(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"HTTP/1.1 431 Request Header Fields Too Large" + hdrs + "431 Request Header Fields Too Large", 431, codeHeadersTooLarge},
+		{"HTTP/1.1 431 Request Header Fields Too Large" + hdrs + "431 Request Header Fields Too Large", 431, "HEADERS_TOO_LARGE"},
 		{"HTTP/1.1 400 Bad Request" + hdrs + "400 Bad Request", 400, "BAD_REQUEST"},
 		{"HTTP/1.1 400 Bad Request: missing required Host header" + hdrs + "400 Bad Request: missing required Host header", 400, "BAD_REQUEST"},
 		{"HTTP/1.1 501 Not Implemented" + hdrs + "Unsupported transfer encoding", 501, "NOT_IMPLEMENTED"},

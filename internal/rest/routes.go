@@ -150,7 +150,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, path := rt.paths.Handler(r); len(rt.allow[path]) > 0 {
 		w.Header().Set("Allow", strings.Join(rt.allow[path], ", "))
-		writeError(w, r, nil, problem(codeMethodNotAllowed, "Method not allowed"))
+		writeError(w, r, nil, problem(auth.CodeMethodNotAllowed, "Method not allowed"))
 		return
 	}
 	writeError(w, r, nil, problem(auth.CodeNotFound, "Not found"))
